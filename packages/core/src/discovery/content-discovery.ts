@@ -1,0 +1,175 @@
+import { TypedEventEmitter } from 'main-event'
+import { parseContentId } from '../content/content-id.js'
+import { AbortError, NoProvidersError, NotStartedError, throwIfAborted } from '../errors.js'
+import type { ContentId } from '../content/content-id.js'
+import type { AbortOptions, Startable } from '../contracts/abort.js'
+import type { Libp2p, Logger, PeerId } from '@libp2p/interface'
+import type { Multiaddr } from '@multiformats/multiaddr'
+import type { CID } from 'multiformats/cid'
+
+/** A peer that says it has a content id, with the addresses to dial it. */
+export interface ProviderInfo {
+  peerId: PeerId
+  /** Dialable addresses, relay circuit addresses included. */
+  multiaddrs: Multiaddr[]
+}
+
+export interface ContentDiscoveryInit {
+  /** How often announced ids are announced again, ms (default 10 minutes). */
+  reannounceInterval?: number
+}
+
+export interface AnnounceEventDetail {
+  cid: ContentId
+  /** Set when a periodic re-announce failed; the id stays announced and is retried. */
+  error?: Error
+}
+
+export interface ContentDiscoveryEvents {
+  /** An id was (re-)announced, or a re-announce failed. */
+  announce: CustomEvent<AnnounceEventDetail>
+}
+
+export interface FindProvidersOptions extends AbortOptions {
+  /** Stop after this many providers (default: no limit). */
+  limit?: number
+}
+
+/**
+ * Announces and finds content ids on the node's Kademlia DHT.
+ *
+ * ```
+ *   announce(cid) ──► DHT provide ──► every `reannounceInterval`: provide again
+ *   withdraw(cid) ──► no more re-announces; DHT reprovide cancelled
+ * ```
+ */
+export class ContentDiscovery extends TypedEventEmitter<ContentDiscoveryEvents> implements Startable {
+  private readonly node: Libp2p
+  private readonly interval: number
+  private readonly announced = new Map<string, ContentId>()
+  private readonly log: Logger
+  private timer?: ReturnType<typeof setInterval>
+  private controller?: AbortController
+
+  constructor (node: Libp2p, init: ContentDiscoveryInit = {}) {
+    super()
+    this.node = node
+    this.interval = init.reannounceInterval ?? 10 * 60 * 1000
+    this.log = node.logger.forComponent('chiral:core:discovery')
+  }
+
+  async start (): Promise<void> {
+    if (this.controller !== undefined) return
+    this.controller = new AbortController()
+    this.timer = setInterval(() => { void this.reannounce() }, this.interval)
+    this.timer.unref?.()
+  }
+
+  async stop (): Promise<void> {
+    clearInterval(this.timer)
+    this.timer = undefined
+    this.controller?.abort(new AbortError('Discovery stopped'))
+    this.controller = undefined
+  }
+
+  /** Content ids currently announced. */
+  get announcedIds (): ContentId[] {
+    return [...this.announced.values()]
+  }
+
+  /**
+   * Announces that this node provides `cid`, now and periodically until
+   * `withdraw(cid)`. Rejects (and does not keep the id) when the DHT cannot
+   * store the record, e.g. before any DHT server is connected.
+   */
+  async announce (cid: CID | string, options: AbortOptions = {}): Promise<void> {
+    const id = parseContentId(cid)
+    const signal = this.signal(options)
+    this.announced.set(id.toString(), id)
+    try {
+      await this.node.contentRouting.provide(id, { signal })
+    } catch (err) {
+      this.announced.delete(id.toString())
+      throw signal.aborted ? new AbortError('Announce aborted', { cause: err }) : err
+    }
+    this.safeDispatchEvent('announce', { detail: { cid: id } })
+  }
+
+  /** Stops announcing `cid`. Records already stored expire on their own. */
+  async withdraw (cid: CID | string, options: AbortOptions = {}): Promise<void> {
+    const id = parseContentId(cid)
+    this.announced.delete(id.toString())
+    try {
+      await this.node.contentRouting.cancelReprovide(id, { signal: this.signal(options) })
+    } catch (err) {
+      this.log('cancelReprovide failed for %s - %e', id.toString(), err)
+    }
+  }
+
+  /**
+   * Yields providers of `cid` (never this node) as the DHT finds them. Throws
+   * `NoProvidersError` when the query ends, or the signal fires, before any
+   * provider was found; `InvalidContentIdError` for a bad id.
+   */
+  async * findProviders (cid: CID | string, options: FindProvidersOptions = {}): AsyncGenerator<ProviderInfo> {
+    const id = parseContentId(cid)
+    const signal = this.signal(options)
+    const seen = new Set<string>()
+    const self = this.node.peerId
+    try {
+      for await (const provider of this.node.contentRouting.findProviders(id, { signal })) {
+        if (provider.id.equals(self) || seen.has(provider.id.toString())) continue
+        seen.add(provider.id.toString())
+        yield { peerId: provider.id, multiaddrs: await this.addressesOf(provider.id, provider.multiaddrs) }
+        if (options.limit !== undefined && seen.size >= options.limit) return
+      }
+    } catch (err) {
+      if (seen.size > 0 && signal.aborted) return
+      if (seen.size === 0) {
+        throw new NoProvidersError(`No provider of ${id.toString()} found${signal.aborted ? ' within the time limit' : ''}`, { cause: err })
+      }
+      throw err
+    }
+    if (seen.size === 0) {
+      throw new NoProvidersError(`No provider of ${id.toString()} found`)
+    }
+  }
+
+  private async addressesOf (peerId: PeerId, known: Multiaddr[]): Promise<Multiaddr[]> {
+    const all = new Map<string, Multiaddr>(known.map((ma) => [ma.toString(), ma]))
+    try {
+      const peer = await this.node.peerStore.get(peerId)
+      for (const { multiaddr } of peer.addresses) all.set(multiaddr.toString(), multiaddr)
+    } catch {
+      // not in the peer store: the DHT's answer is all we have
+    }
+    return [...all.values()]
+  }
+
+  private signal (options: AbortOptions): AbortSignal {
+    if (this.controller === undefined) throw new NotStartedError('ContentDiscovery is not started')
+    throwIfAborted(options.signal)
+    return options.signal === undefined
+      ? this.controller.signal
+      : AbortSignal.any([this.controller.signal, options.signal])
+  }
+
+  private async reannounce (): Promise<void> {
+    for (const id of [...this.announced.values()]) {
+      const signal = this.controller?.signal
+      if (signal === undefined || signal.aborted) return
+      try {
+        await this.node.contentRouting.provide(id, { signal })
+        this.safeDispatchEvent('announce', { detail: { cid: id } })
+      } catch (err) {
+        this.log.error('re-announce of %s failed - %e', id.toString(), err)
+        this.safeDispatchEvent('announce', { detail: { cid: id, error: err as Error } })
+      }
+    }
+  }
+}
+
+/** Creates provider discovery on a started (or soon started) Chiral node. Call `start()`. */
+export function createDiscovery (node: Libp2p, init?: ContentDiscoveryInit): ContentDiscovery {
+  return new ContentDiscovery(node, init)
+}

@@ -1,0 +1,26 @@
+import { circuitRelayTransport } from '@libp2p/circuit-relay-v2'
+import { webSockets } from '@libp2p/websockets'
+import { createLibp2p } from 'libp2p'
+import { InvalidArgumentError } from '../errors.js'
+import { addresses, commonOptions } from './common.js'
+import type { ChiralNode } from './common.js'
+import type { NodeInit } from './options.js'
+
+/** Default listen addresses of a browser: relay reservations only. */
+export const BROWSER_LISTEN = ['/p2p-circuit']
+
+/**
+ * Creates a libp2p node for a browser (not started: call `start()`):
+ * WebSockets + circuit-relay transport, DHT client, connections kept to the
+ * configured relays with a reserved slot on each.
+ */
+export async function createNode (init: NodeInit): Promise<ChiralNode> {
+  if (init.role !== 'browser') {
+    throw new InvalidArgumentError(`The ${String(init.role)} role runs in Node only; browsers use the "browser" role`)
+  }
+  return createLibp2p({
+    ...commonOptions(init, true),
+    addresses: addresses(init, BROWSER_LISTEN),
+    transports: [webSockets(), circuitRelayTransport()]
+  })
+}

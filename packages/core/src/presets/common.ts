@@ -1,0 +1,62 @@
+import { noise } from '@chainsafe/libp2p-noise'
+import { yamux } from '@chainsafe/libp2p-yamux'
+import { identify } from '@libp2p/identify'
+import { kadDHT, passthroughMapper, removePrivateAddressesMapper } from '@libp2p/kad-dht'
+import { ping } from '@libp2p/ping'
+import { relayKeeper } from './relay-keeper.js'
+import { DHT_PROTOCOL } from './options.js'
+import type { CommonNodeInit } from './options.js'
+import type { Identify } from '@libp2p/identify'
+import type { KadDHT } from '@libp2p/kad-dht'
+import type { Libp2p } from '@libp2p/interface'
+import type { Ping } from '@libp2p/ping'
+import type { Libp2pOptions } from 'libp2p'
+
+/** Services every Chiral node has. */
+export interface ChiralServices {
+  identify: Identify
+  ping: Ping
+  dht: KadDHT
+  [name: string]: unknown
+}
+
+/** A libp2p node made by `createNode`. */
+export type ChiralNode = Libp2p<ChiralServices>
+
+/** Options every role shares: encryption, muxing, identity, DHT, relay upkeep. */
+export function commonOptions (init: CommonNodeInit, clientMode: boolean, extraServices: Record<string, (components: any) => unknown> = {}): Libp2pOptions<ChiralServices> {
+  const keep = [...(init.relays ?? []), ...(init.bootstrap ?? [])]
+  return {
+    ...(init.privateKey === undefined ? {} : { privateKey: init.privateKey }),
+    start: false,
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()],
+    ...(init.allowPrivateAddresses === true
+      ? { connectionGater: { denyDialMultiaddr: async () => false } }
+      : {}),
+    connectionManager: {
+      // Relays are tagged keep-alive: keep trying to get back to them.
+      reconnectRetries: 1_000_000,
+      reconnectRetryInterval: 1000,
+      reconnectBackoffFactor: 1.5
+    },
+    services: {
+      identify: identify(),
+      ping: ping(),
+      dht: kadDHT({
+        protocol: init.dhtProtocol ?? DHT_PROTOCOL,
+        clientMode,
+        peerInfoMapper: init.allowPrivateAddresses === true ? passthroughMapper : removePrivateAddressesMapper
+      }),
+      ...(keep.length > 0 ? { relayKeeper: relayKeeper({ addrs: keep }) } : {}),
+      ...extraServices
+    }
+  }
+}
+
+export function addresses (init: CommonNodeInit, defaults: string[]): NonNullable<Libp2pOptions['addresses']> {
+  return {
+    listen: init.listen ?? defaults,
+    ...(init.announce === undefined ? {} : { announce: init.announce })
+  }
+}

@@ -1,0 +1,71 @@
+import { circuitRelayServer, circuitRelayTransport } from '@libp2p/circuit-relay-v2'
+import { tcp } from '@libp2p/tcp'
+import { webSockets } from '@libp2p/websockets'
+import { createLibp2p } from 'libp2p'
+import { InvalidArgumentError } from '../errors.js'
+import { addresses, commonOptions } from './common.js'
+import { DEFAULT_RELAY_LIMITS } from './options.js'
+import type { ChiralNode } from './common.js'
+import type { NodeInit, PeerNodeInit, RelayLimits, ServerNodeInit } from './options.js'
+import type { CircuitRelayServerInit } from '@libp2p/circuit-relay-v2'
+
+/** Default listen addresses of a `server`: TCP 4001 and WebSockets 4002 on all interfaces. */
+export const SERVER_LISTEN = ['/ip4/0.0.0.0/tcp/4001', '/ip4/0.0.0.0/tcp/4002/ws']
+/** Default listen addresses of a `peer`: any TCP port, plus relay reservations. */
+export const PEER_LISTEN = ['/ip4/0.0.0.0/tcp/0', '/p2p-circuit']
+
+/**
+ * Creates a libp2p node configured for a role (not started: call `start()`).
+ *
+ * - `server`: TCP + WebSockets listeners, circuit-relay-v2 server with limits
+ *   sized for files, Kademlia DHT in server mode. Run it where every peer can
+ *   reach it.
+ * - `peer`: TCP + WebSockets + circuit-relay transport; keeps connections to
+ *   the configured relays and reserves a slot on them; DHT client.
+ *
+ * Browsers get the `browser` role through the package's browser build.
+ */
+export async function createNode (init: NodeInit): Promise<ChiralNode> {
+  switch (init.role) {
+    case 'server': return createServerNode(init)
+    case 'peer': return createPeerNode(init)
+    case 'browser': throw new InvalidArgumentError('The browser role needs the browser build of @chiral/core')
+    default: throw new InvalidArgumentError(`Unknown node role "${String((init as { role?: unknown }).role)}"`)
+  }
+}
+
+async function createServerNode (init: ServerNodeInit): Promise<ChiralNode> {
+  return createLibp2p({
+    ...commonOptions(init, false, { relay: circuitRelayServer(relayServerInit(init.relay ?? {})) }),
+    addresses: addresses(init, SERVER_LISTEN),
+    transports: [tcp(), webSockets(), circuitRelayTransport()]
+  })
+}
+
+async function createPeerNode (init: PeerNodeInit): Promise<ChiralNode> {
+  return createLibp2p({
+    ...commonOptions(init, true),
+    addresses: addresses(init, PEER_LISTEN),
+    transports: [tcp(), webSockets(), circuitRelayTransport()]
+  })
+}
+
+/** Turns Chiral's relay limits into circuit-relay-v2 server settings. */
+export function relayServerInit (limits: RelayLimits): CircuitRelayServerInit {
+  const l = { ...DEFAULT_RELAY_LIMITS, ...limits }
+  for (const [key, value] of Object.entries(l)) {
+    if (typeof value !== 'number' || Number.isNaN(value) || value <= 0) {
+      throw new InvalidArgumentError(`Relay limit ${key} must be a positive number, got ${String(value)}`)
+    }
+  }
+  const unlimited = !Number.isFinite(l.dataLimit) && !Number.isFinite(l.durationLimit)
+  return {
+    reservations: {
+      maxReservations: l.maxReservations,
+      reservationTtl: l.reservationTtl,
+      applyDefaultLimit: !unlimited,
+      ...(Number.isFinite(l.dataLimit) ? { defaultDataLimit: BigInt(Math.floor(l.dataLimit)) } : { defaultDataLimit: 2n ** 62n }),
+      ...(Number.isFinite(l.durationLimit) ? { defaultDurationLimit: Math.floor(l.durationLimit) } : { defaultDurationLimit: 2 ** 31 - 1 })
+    }
+  }
+}

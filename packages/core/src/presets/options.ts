@@ -1,0 +1,71 @@
+import type { PrivateKey } from '@libp2p/interface'
+
+/** Private DHT protocol: Chiral nodes never join the public IPFS DHT. */
+export const DHT_PROTOCOL = '/chiral/kad/1.0.0'
+
+/** What a libp2p node is for. */
+export type NodeRole = 'server' | 'peer' | 'browser'
+
+/**
+ * Relay limits of a `server` node, per relayed connection. libp2p's defaults
+ * (128 KiB, 2 minutes) end any real file transfer; these are sized for files.
+ * A transfer cut by a limit resumes on a new relayed connection.
+ */
+export interface RelayLimits {
+  /** Reservations held at once (default 256). */
+  maxReservations?: number
+  /** How long a reservation lasts before the peer must renew it, ms (default 2 h). */
+  reservationTtl?: number
+  /** Bytes per relayed connection in each direction (default 4 GiB); `Infinity` for no limit. */
+  dataLimit?: number
+  /** Lifetime of a relayed connection, ms (default 1 h); `Infinity` for no limit. */
+  durationLimit?: number
+}
+
+export const DEFAULT_RELAY_LIMITS: Required<RelayLimits> = {
+  maxReservations: 256,
+  reservationTtl: 2 * 60 * 60 * 1000,
+  dataLimit: 4 * 1024 ** 3,
+  durationLimit: 60 * 60 * 1000
+}
+
+/** Settings shared by every role. */
+export interface CommonNodeInit {
+  /** The node's key; its PeerId derives from it. A new Ed25519 key when absent. */
+  privateKey?: PrivateKey
+  /** Multiaddrs to listen on (role defaults when absent). */
+  listen?: string[]
+  /** Multiaddrs to announce instead of the listening ones (e.g. a VM's public IP). */
+  announce?: string[]
+  /**
+   * Relay / DHT server multiaddrs, each ending in `/p2p/<peer id>`. Peers and
+   * browsers keep a connection to each (reconnecting when it drops) and
+   * reserve a relay slot on them.
+   */
+  relays?: string[]
+  /** Other DHT nodes to connect to at start, each ending in `/p2p/<peer id>`. */
+  bootstrap?: string[]
+  /** DHT protocol id (default `/chiral/kad/1.0.0`). */
+  dhtProtocol?: string
+  /**
+   * Accept and hand out private and loopback addresses (LANs, test labs,
+   * loopback). Off by default: the DHT then strips such addresses, and
+   * browsers refuse to dial them.
+   */
+  allowPrivateAddresses?: boolean
+}
+
+export interface ServerNodeInit extends CommonNodeInit {
+  role: 'server'
+  relay?: RelayLimits
+}
+
+export interface PeerNodeInit extends CommonNodeInit {
+  role: 'peer'
+}
+
+export interface BrowserNodeInit extends CommonNodeInit {
+  role: 'browser'
+}
+
+export type NodeInit = ServerNodeInit | PeerNodeInit | BrowserNodeInit
