@@ -46,6 +46,9 @@ export function commonOptions (init: CommonNodeInit, clientMode: boolean, extraS
       dht: kadDHT({
         protocol: init.dhtProtocol ?? DHT_PROTOCOL,
         clientMode,
+        // Run the first self-query at once: user queries wait for it, and it
+        // completes as soon as the first DHT server enters the routing table.
+        initialQuerySelfInterval: 0,
         peerInfoMapper: init.allowPrivateAddresses === true ? passthroughMapper : removePrivateAddressesMapper
       }),
       ...(keep.length > 0 ? { relayKeeper: relayKeeper({ addrs: keep }) } : {}),
