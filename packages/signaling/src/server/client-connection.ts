@@ -1,0 +1,75 @@
+import { createNonce } from '../protocol/auth.js'
+import { TokenBucket } from './token-bucket.js'
+import type { SignalingErrorCode } from '../errors.js'
+import type { ServerMessage } from '../protocol/messages.js'
+import type { ResolvedServerOptions } from './options.js'
+import type { WebSocket } from 'ws'
+
+/**
+ * Where a connection stands:
+ *
+ *     unregistered ──register──▶ registering ──ok──▶ registered
+ *          ▲                         │ failed             │
+ *          └─────────────────────────┘                    │
+ *     (any) ──socket closed / replaced / stopped──▶ closed ◀┘
+ */
+export type ConnectionPhase =
+  | { name: 'unregistered' }
+  | { name: 'registering' }
+  | { name: 'registered', id: string, room: string }
+  | { name: 'closed' }
+
+/** One client's WebSocket on the server, with its challenge, rate limit and liveness. */
+export class ClientConnection {
+  phase: ConnectionPhase = { name: 'unregistered' }
+  /** Last time anything (frame or pong) arrived, ms since epoch. */
+  lastSeen = Date.now()
+  readonly nonce = createNonce()
+  readonly bucket: TokenBucket
+
+  constructor (
+    readonly socket: WebSocket,
+    private readonly options: ResolvedServerOptions,
+    private readonly onSlow: (conn: ClientConnection) => void
+  ) {
+    this.bucket = new TokenBucket(options.burst, options.perSecond)
+  }
+
+  get id (): string | undefined {
+    return this.phase.name === 'registered' ? this.phase.id : undefined
+  }
+
+  /**
+   * Sends a frame the client must not miss (its own replies, peer deltas). A
+   * client that lets twice the send-buffer cap pile up is dropped as too slow
+   * rather than buffered without bound.
+   */
+  sendControl (message: ServerMessage): void {
+    if (this.phase.name === 'closed' || this.socket.readyState !== this.socket.OPEN) return
+    if (this.socket.bufferedAmount > 2 * this.options.maxSendBuffer) {
+      this.onSlow(this)
+      return
+    }
+    this.socket.send(JSON.stringify(message))
+  }
+
+  /** Sends a forwarded frame unless this client's send buffer is over the cap. */
+  trySendForward (text: string): boolean {
+    if (this.phase.name === 'closed' || this.socket.readyState !== this.socket.OPEN) return false
+    if (this.socket.bufferedAmount > this.options.maxSendBuffer) return false
+    this.socket.send(text)
+    return true
+  }
+
+  sendError (code: SignalingErrorCode, message: string): void {
+    this.sendControl({ type: 'error', code, message })
+  }
+
+  /** Closes with a code and reason; the connection counts as closed at once. */
+  close (code: number, reason: string): void {
+    this.phase = { name: 'closed' }
+    if (this.socket.readyState === this.socket.OPEN || this.socket.readyState === this.socket.CONNECTING) {
+      this.socket.close(code, reason)
+    }
+  }
+}
