@@ -28,6 +28,8 @@ export function commonOptions (init: CommonNodeInit, clientMode: boolean, extraS
   const keep = [...(init.relays ?? []), ...(init.bootstrap ?? [])]
   return {
     ...(init.privateKey === undefined ? {} : { privateKey: init.privateKey }),
+    ...(init.datastore === undefined ? {} : { datastore: init.datastore }),
+    ...(init.metrics === undefined ? {} : { metrics: init.metrics }),
     start: false,
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],

@@ -1,4 +1,6 @@
 import type { PrivateKey } from '@libp2p/interface'
+import type { Datastore } from 'interface-datastore'
+import type { Libp2pOptions } from 'libp2p'
 
 /** Private DHT protocol: Chiral nodes never join the public IPFS DHT. */
 export const DHT_PROTOCOL = '/chiral/kad/1.0.0'
@@ -53,6 +55,10 @@ export interface CommonNodeInit {
    * browsers refuse to dial them.
    */
   allowPrivateAddresses?: boolean
+  /** Where libp2p keeps DHT records and peer data (default: in memory). */
+  datastore?: Datastore
+  /** A libp2p metrics implementation, e.g. `prometheusMetrics()` from @libp2p/prometheus-metrics. */
+  metrics?: Libp2pOptions['metrics']
 }
 
 export interface ServerNodeInit extends CommonNodeInit {

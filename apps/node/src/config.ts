@@ -1,0 +1,194 @@
+import { parseArgs } from 'node:util'
+import { multiaddr } from '@multiformats/multiaddr'
+
+/** Everything the node can be told, after defaults, environment and flags. */
+export interface NodeConfig {
+  /** Signaling WebSocket + HTTP (/health, /metrics) port. */
+  port: number
+  host: string
+  tcpPort: number
+  wsPort: number
+  /** Multiaddrs peers should use (derived from publicIp when given). */
+  announce: string[]
+  keyFile: string
+  logLevel: LogLevel
+  allowPrivateAddresses: boolean
+  relay: { maxReservations: number, dataLimit: number, durationLimit: number }
+  signaling: {
+    maxClients: number
+    maxMessageBytes: number
+    ratePerSecond: number
+    rateBurst: number
+    heartbeatInterval: number
+    maxSendBuffer: number
+    allowAnonymous: boolean
+  }
+}
+
+export type LogLevel = 'error' | 'warn' | 'info' | 'debug'
+const LOG_LEVELS: readonly LogLevel[] = ['error', 'warn', 'info', 'debug']
+
+/** A configuration problem: printed as one line, exit code 2. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError'
+}
+
+interface Option {
+  flag: string
+  env: string
+  type: 'string' | 'boolean'
+  help: string
+  default?: string
+}
+
+/** Flags win over environment variables, which win over defaults. */
+export const OPTIONS: readonly Option[] = [
+  { flag: 'port', env: 'PORT', type: 'string', default: '9000', help: 'signaling WebSocket and HTTP (/health, /metrics) port' },
+  { flag: 'host', env: 'HOST', type: 'string', default: '0.0.0.0', help: 'address the signaling/HTTP server and libp2p listen on' },
+  { flag: 'tcp-port', env: 'CHIRAL_TCP_PORT', type: 'string', default: '4001', help: 'libp2p TCP port' },
+  { flag: 'ws-port', env: 'CHIRAL_WS_PORT', type: 'string', default: '4002', help: 'libp2p WebSockets port' },
+  { flag: 'public-ip', env: 'CHIRAL_PUBLIC_IP', type: 'string', help: "this machine's public IPv4/IPv6 address; announced to peers" },
+  { flag: 'announce', env: 'CHIRAL_ANNOUNCE', type: 'string', help: 'comma-separated multiaddrs to announce (overrides --public-ip)' },
+  { flag: 'key-file', env: 'CHIRAL_KEY_FILE', type: 'string', default: 'chiral-node.key', help: 'private key file; created (mode 0600) on first run so the peer id survives restarts' },
+  { flag: 'log-level', env: 'LOG_LEVEL', type: 'string', default: 'info', help: 'error | warn | info | debug' },
+  { flag: 'allow-private-addresses', env: 'CHIRAL_ALLOW_PRIVATE_ADDRESSES', type: 'boolean', help: 'hand out private/loopback addresses in the DHT (LANs, labs, tests)' },
+  { flag: 'relay-max-reservations', env: 'CHIRAL_RELAY_MAX_RESERVATIONS', type: 'string', default: '256', help: 'relay reservations held at once' },
+  { flag: 'relay-data-limit', env: 'CHIRAL_RELAY_DATA_LIMIT', type: 'string', default: '4GiB', help: "bytes per relayed connection (e.g. 512MiB, 4GiB, 'unlimited')" },
+  { flag: 'relay-duration-limit', env: 'CHIRAL_RELAY_DURATION_LIMIT', type: 'string', default: '3600', help: "seconds per relayed connection ('unlimited' allowed)" },
+  { flag: 'signaling-max-clients', env: 'CHIRAL_SIGNALING_MAX_CLIENTS', type: 'string', default: '10000', help: 'signaling connections at most' },
+  { flag: 'signaling-max-message-bytes', env: 'CHIRAL_SIGNALING_MAX_MESSAGE_BYTES', type: 'string', default: '65536', help: 'largest signaling message' },
+  { flag: 'signaling-rate', env: 'CHIRAL_SIGNALING_RATE', type: 'string', default: '50', help: 'signaling messages per second per client (sustained)' },
+  { flag: 'signaling-burst', env: 'CHIRAL_SIGNALING_BURST', type: 'string', default: '100', help: 'signaling messages per client in one burst' },
+  { flag: 'signaling-heartbeat', env: 'CHIRAL_SIGNALING_HEARTBEAT', type: 'string', default: '30000', help: 'heartbeat interval in ms (silent clients dropped after two)' },
+  { flag: 'signaling-max-send-buffer', env: 'CHIRAL_SIGNALING_MAX_SEND_BUFFER', type: 'string', default: '1048576', help: 'bytes queued for one slow client before its messages are dropped' },
+  { flag: 'no-anonymous', env: 'CHIRAL_NO_ANONYMOUS', type: 'boolean', help: 'accept only PeerId-signed signaling registrations' },
+  { flag: 'help', env: '', type: 'boolean', help: 'print this help and exit' }
+]
+
+export function helpText (): string {
+  const lines = [
+    'chiral-node: libp2p relay + DHT server + WebSocket signaling server',
+    '',
+    'Usage: chiral-node [options]',
+    '',
+    'Options (flags win over environment variables):'
+  ]
+  for (const o of OPTIONS) {
+    const left = `  --${o.flag}${o.type === 'string' ? ' <value>' : ''}`
+    const env = o.env === '' ? '' : ` [env ${o.env}]`
+    const def = o.default === undefined ? '' : ` (default ${o.default})`
+    lines.push(`${left.padEnd(40)} ${o.help}${def}${env}`)
+  }
+  return lines.join('\n')
+}
+
+export type ParsedArgs = { help: true } | { help: false, config: NodeConfig }
+
+/** Parses argv + env. Throws ConfigError with a one-line message on any problem. */
+export function parseConfig (argv: string[], env: NodeJS.ProcessEnv): ParsedArgs {
+  let values: Record<string, string | boolean | undefined>
+  try {
+    values = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: Object.fromEntries(OPTIONS.map((o) => [o.flag, { type: o.type }]))
+    }).values
+  } catch (err) {
+    throw new ConfigError((err as Error).message)
+  }
+  if (values.help === true) return { help: true }
+
+  const get = (flag: string): string | undefined => {
+    const o = OPTIONS.find((x) => x.flag === flag)!
+    const v = values[flag]
+    if (typeof v === 'string') return v
+    const e = o.env === '' ? undefined : env[o.env]
+    if (e !== undefined && e !== '') return e
+    return o.default
+  }
+  const bool = (flag: string): boolean => {
+    if (values[flag] === true) return true
+    const o = OPTIONS.find((x) => x.flag === flag)!
+    const e = env[o.env]
+    if (e === undefined || e === '') return false
+    if (/^(1|true|yes|on)$/i.test(e)) return true
+    if (/^(0|false|no|off)$/i.test(e)) return false
+    throw new ConfigError(`${o.env} must be true or false, got "${e}"`)
+  }
+
+  const host = get('host')!
+  const tcpPort = port('tcp-port', get('tcp-port')!)
+  const wsPort = port('ws-port', get('ws-port')!)
+  const logLevel = get('log-level')!.toLowerCase() as LogLevel
+  if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError(`--log-level must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`)
+
+  return {
+    help: false,
+    config: {
+      port: port('port', get('port')!),
+      host,
+      tcpPort,
+      wsPort,
+      announce: announceAddrs(get('announce'), get('public-ip'), tcpPort, wsPort),
+      keyFile: get('key-file')!,
+      logLevel,
+      allowPrivateAddresses: bool('allow-private-addresses'),
+      relay: {
+        maxReservations: positiveInt('relay-max-reservations', get('relay-max-reservations')!),
+        dataLimit: bytes('relay-data-limit', get('relay-data-limit')!),
+        durationLimit: seconds('relay-duration-limit', get('relay-duration-limit')!) * 1000
+      },
+      signaling: {
+        maxClients: positiveInt('signaling-max-clients', get('signaling-max-clients')!),
+        maxMessageBytes: positiveInt('signaling-max-message-bytes', get('signaling-max-message-bytes')!),
+        ratePerSecond: positiveInt('signaling-rate', get('signaling-rate')!),
+        rateBurst: positiveInt('signaling-burst', get('signaling-burst')!),
+        heartbeatInterval: positiveInt('signaling-heartbeat', get('signaling-heartbeat')!),
+        maxSendBuffer: positiveInt('signaling-max-send-buffer', get('signaling-max-send-buffer')!),
+        allowAnonymous: !bool('no-anonymous')
+      }
+    }
+  }
+}
+
+function port (name: string, text: string): number {
+  const n = Number(text)
+  if (!/^\d+$/.test(text) || n > 65535) throw new ConfigError(`--${name} must be a port number (0-65535), got "${text}"`)
+  return n
+}
+
+function positiveInt (name: string, text: string): number {
+  const n = Number(text)
+  if (!/^\d+$/.test(text) || n <= 0 || !Number.isSafeInteger(n)) throw new ConfigError(`--${name} must be a positive whole number, got "${text}"`)
+  return n
+}
+
+const UNITS: Record<string, number> = { '': 1, b: 1, kb: 1e3, mb: 1e6, gb: 1e9, kib: 2 ** 10, mib: 2 ** 20, gib: 2 ** 30, tib: 2 ** 40 }
+
+function bytes (name: string, text: string): number {
+  if (/^(unlimited|infinity)$/i.test(text)) return Infinity
+  const m = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(text.trim())
+  const unit = UNITS[m?.[2]?.toLowerCase() ?? 'x']
+  if (m == null || unit === undefined || Number(m[1]) <= 0) throw new ConfigError(`--${name} must be a size like 512MiB or 4GiB, or "unlimited"; got "${text}"`)
+  return Math.floor(Number(m[1]) * unit)
+}
+
+function seconds (name: string, text: string): number {
+  if (/^(unlimited|infinity)$/i.test(text)) return Infinity
+  return positiveInt(name, text)
+}
+
+function announceAddrs (announce: string | undefined, publicIp: string | undefined, tcpPort: number, wsPort: number): string[] {
+  if (announce !== undefined) {
+    const list = announce.split(',').map((s) => s.trim()).filter((s) => s.length > 0)
+    for (const a of list) {
+      try { multiaddr(a) } catch { throw new ConfigError(`--announce: "${a}" is not a multiaddr`) }
+    }
+    return list
+  }
+  if (publicIp === undefined) return []
+  const family = /^\d{1,3}(\.\d{1,3}){3}$/.test(publicIp) ? 'ip4' : publicIp.includes(':') ? 'ip6' : undefined
+  if (family === undefined) throw new ConfigError(`--public-ip must be an IPv4 or IPv6 address, got "${publicIp}"`)
+  return [`/${family}/${publicIp}/tcp/${tcpPort}`, `/${family}/${publicIp}/tcp/${wsPort}/ws`]
+}

@@ -1,0 +1,49 @@
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { Registry } from 'prom-client'
+
+export interface HealthReport {
+  status: 'ok'
+  peerId: string
+  signalingUrl: string
+  multiaddrs: string[]
+  uptimeSeconds: number
+  counts: Record<string, number>
+}
+
+export interface RouteDeps {
+  health: () => Promise<HealthReport>
+  registry: Registry
+  onError: (err: Error) => void
+}
+
+/** GET /health (JSON), GET /metrics (Prometheus text), anything else 404. */
+export function createRequestHandler (deps: RouteDeps): (req: IncomingMessage, res: ServerResponse) => void {
+  return (req, res) => {
+    const path = (req.url ?? '/').split('?')[0]
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      send(res, 405, 'text/plain; charset=utf-8', 'method not allowed\n', { allow: 'GET, HEAD' })
+      return
+    }
+    const route = async (): Promise<void> => {
+      if (path === '/health') {
+        send(res, 200, 'application/json', JSON.stringify(await deps.health()) + '\n')
+      } else if (path === '/metrics') {
+        send(res, 200, deps.registry.contentType, await deps.registry.metrics())
+      } else if (path === '/') {
+        send(res, 200, 'text/plain; charset=utf-8', 'Chiral node: WebSocket signaling on this URL; GET /health, GET /metrics\n')
+      } else {
+        send(res, 404, 'text/plain; charset=utf-8', 'not found\n')
+      }
+    }
+    route().catch((err: Error) => {
+      deps.onError(err)
+      if (!res.headersSent) send(res, 500, 'text/plain; charset=utf-8', 'internal error\n')
+      else res.destroy()
+    })
+  }
+}
+
+function send (res: ServerResponse, status: number, type: string, body: string, headers: Record<string, string> = {}): void {
+  res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store', ...headers })
+  res.end(res.req.method === 'HEAD' ? undefined : body)
+}

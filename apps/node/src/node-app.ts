@@ -1,0 +1,115 @@
+import { createServer } from 'node:http'
+import { createNode } from '@chiral/core'
+import { createSignalingServer } from '@chiral/signaling'
+import { prometheusMetrics } from '@libp2p/prometheus-metrics'
+import { MemoryDatastore } from 'datastore-core'
+import { Registry } from 'prom-client'
+import { createRequestHandler } from './http-routes.js'
+import { loadOrCreateKey } from './key-file.js'
+import { readCounts, registerNodeMetrics, withCircuitCounter } from './metrics.js'
+import type { NodeConfig } from './config.js'
+import type { HealthReport } from './http-routes.js'
+import type { Log } from './log.js'
+import type { ChiralNode } from '@chiral/core'
+import type { SignalingServer } from '@chiral/signaling'
+import type { Server } from 'node:http'
+
+export interface RunningNode {
+  peerId: string
+  /** ws:// URL of the signaling server. */
+  signalingUrl: string
+  /** Multiaddrs peers should use, each ending in /p2p/<peer id>. */
+  multiaddrs: string[]
+  stop(): Promise<void>
+}
+
+/**
+ * The deployable node: a `server`-preset libp2p node (relay + DHT), the
+ * WebSocket signaling server and /health + /metrics on one HTTP port.
+ *
+ * ```
+ *  start: key file → libp2p start → HTTP listen (signaling attached) → ready
+ *  stop:  signaling stop (clients get 1001) → HTTP close → libp2p stop
+ * ```
+ */
+export async function startNode (config: NodeConfig, log: Log): Promise<RunningNode> {
+  const { key, created } = await loadOrCreateKey(config.keyFile)
+  log.info(created ? 'created key file' : 'loaded key file', { path: config.keyFile })
+
+  const registry = new Registry()
+  const datastore = new MemoryDatastore()
+  const ip = config.host.includes(':') ? 'ip6' : 'ip4'
+  const node: ChiralNode = await createNode({
+    role: 'server',
+    privateKey: key,
+    listen: [`/${ip}/${config.host}/tcp/${config.tcpPort}`, `/${ip}/${config.host}/tcp/${config.wsPort}/ws`],
+    ...(config.announce.length > 0 ? { announce: config.announce } : {}),
+    allowPrivateAddresses: config.allowPrivateAddresses,
+    relay: { maxReservations: config.relay.maxReservations, dataLimit: config.relay.dataLimit, durationLimit: config.relay.durationLimit },
+    datastore,
+    metrics: withCircuitCounter(prometheusMetrics({ registry, collectDefaultMetrics: true }), registry)
+  })
+
+  const http: Server = createServer()
+  const signaling: SignalingServer = createSignalingServer({
+    server: http,
+    path: '/',
+    maxClients: config.signaling.maxClients,
+    maxMessageBytes: config.signaling.maxMessageBytes,
+    rateLimit: { perSecond: config.signaling.ratePerSecond, burst: config.signaling.rateBurst },
+    heartbeatInterval: config.signaling.heartbeatInterval,
+    maxSendBuffer: config.signaling.maxSendBuffer,
+    allowAnonymous: config.signaling.allowAnonymous
+  })
+  registerNodeMetrics(registry, node, signaling, datastore)
+
+  const startedAt = Date.now()
+  const multiaddrs = (): string[] => node.getMultiaddrs().map((ma) => ma.toString())
+  const signalingUrl = (): string => {
+    const address = http.address()
+    const port = typeof address === 'object' && address !== null ? address.port : config.port
+    const announced = config.announce.map((a) => /^\/(ip4|ip6|dns4|dns6|dns)\/([^/]+)/.exec(a)?.[2]).find((h) => h !== undefined)
+    const host = announced ?? (config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host)
+    return `ws://${host.includes(':') ? `[${host}]` : host}:${port}`
+  }
+  const health = async (): Promise<HealthReport> => ({
+    status: 'ok',
+    peerId: node.peerId.toString(),
+    signalingUrl: signalingUrl(),
+    multiaddrs: multiaddrs(),
+    uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
+    counts: { ...(await readCounts(node, signaling, datastore)) }
+  })
+  http.on('request', createRequestHandler({ health, registry, onError: (err) => { log.error('http handler failed', { error: err.message }) } }))
+
+  await node.start()
+  try {
+    await signaling.start()
+    await new Promise<void>((resolve, reject) => {
+      http.once('error', reject)
+      http.listen(config.port, config.host, () => { http.off('error', reject); resolve() })
+    })
+  } catch (err) {
+    await signaling.stop().catch(() => {})
+    await node.stop()
+    throw err
+  }
+
+  let stopping: Promise<void> | undefined
+  return {
+    peerId: node.peerId.toString(),
+    signalingUrl: signalingUrl(),
+    multiaddrs: multiaddrs(),
+    async stop () {
+      stopping ??= (async () => {
+        await signaling.stop()
+        await new Promise<void>((resolve) => {
+          http.close(() => { resolve() })
+          http.closeAllConnections()
+        })
+        await node.stop()
+      })()
+      return stopping
+    }
+  }
+}
