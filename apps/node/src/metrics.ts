@@ -41,14 +41,11 @@ export async function readCounts (node: ChiralNode, signaling: SignalingServer, 
  * counts relayed bytes).
  */
 export function registerNodeMetrics (registry: Registry, node: ChiralNode, signaling: SignalingServer, datastore: Datastore): void {
-  let last: NodeCounts | undefined
-  let lastAt = 0
+  // One read per scrape: prom-client runs every collect() of a scrape at once.
+  let pending: Promise<NodeCounts> | undefined
   const counts = async (): Promise<NodeCounts> => {
-    if (last === undefined || Date.now() - lastAt > 250) {
-      last = await readCounts(node, signaling, datastore)
-      lastAt = Date.now()
-    }
-    return last
+    pending ??= readCounts(node, signaling, datastore).finally(() => { pending = undefined })
+    return pending
   }
   const gauge = (name: string, help: string, pick: (c: NodeCounts) => number): void => {
     // eslint-disable-next-line no-new
