@@ -126,6 +126,8 @@ describe('chiral-node process (built bundle)', () => {
     const metrics = await (await fetch(`${node.httpUrl}/metrics`)).text()
     expect(metrics).toMatch(/^chiral_relay_reservations 2$/m)
     expect(metrics).toMatch(/^chiral_relay_circuits_total [1-9]/m)
+    const hopSent = /^libp2p_data_transfer_bytes_total\{protocol="\/libp2p\/circuit\/relay\/0\.2\.0\/hop sent"\} (\d+)$/m.exec(metrics)
+    expect(Number(hopSent?.[1])).toBeGreaterThanOrEqual(payload.length) // relayed bytes are counted
     await sharerDiscovery.stop()
     await fetcherDiscovery.stop()
   })
