@@ -99,3 +99,15 @@ export function toSignal (m: ForwardedMessage | ForwardMessage): SignalMessage {
     case 'candidate': return { type: 'candidate', candidate: m.candidate, ...session }
   }
 }
+
+/** The receiver's answer to one signal on the libp2p protocol. */
+export const libp2pReplySchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('ack') }),
+  z.object({ type: z.literal('error'), code: z.enum(['bad-message', 'too-large']), message: z.string() })
+])
+
+export type Libp2pReply = z.infer<typeof libp2pReplySchema>
+
+export function parseLibp2pReply (text: string): ParseResult<Libp2pReply> {
+  return parseWith(libp2pReplySchema, text)
+}
