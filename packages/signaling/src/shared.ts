@@ -13,3 +13,5 @@ export { memoryPeerListStore, localStoragePeerListStore } from './client/peer-li
 export type { PeerListStore, StorageLike } from './client/peer-list-store.js'
 export { Libp2pSignaling, createLibp2pSignaling, SIGNALING_PROTOCOL } from './client/libp2p.js'
 export type { Libp2pSignalingComponents, Libp2pSignalingInit, Libp2pSignalingEvents } from './client/libp2p.js'
+export { HybridSignaling, createHybridSignaling } from './client/hybrid.js'
+export type { HybridSignalingComponents, HybridSignalingInit, HybridSignalingEvents, RouteReport } from './client/hybrid.js'
