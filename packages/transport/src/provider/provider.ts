@@ -1,0 +1,161 @@
+import { NotStartedError, createManifest, encodeManifest, parseContentId } from '@chiral/core'
+import { logger } from '@libp2p/logger'
+import { TypedEventEmitter } from 'main-event'
+import { libp2pStreamChannel } from '../channels/libp2p-stream.js'
+import { methodOfConnection } from '../paths/connection-method.js'
+import { TRANSFER_PROTOCOL } from '../protocol/constants.js'
+import { serveSession } from './serve-session.js'
+import type { ContentSource, OpenSource } from './content-source.js'
+import type { ChunkHook, ServeSessionStats, SharedContent } from './serve-session.js'
+import type { AbortOptions, ContentId, Manifest, ManifestProgress, MessageChannel, Startable } from '@chiral/core'
+import type { Libp2p, Logger } from '@libp2p/interface'
+
+/** Dependencies of a provider. */
+export interface ProviderComponents {
+  /** When set, `start()` registers the transfer protocol handler on it. */
+  node?: Pick<Libp2p, 'handle' | 'unhandle'> & { logger?: Libp2p['logger'] }
+}
+
+/** Settings of a provider. */
+export interface ProviderInit {
+  /** Protocol id to serve (default `/chiral/transfer/1.0.0`). */
+  protocol?: string
+  /** Concurrent inbound transfer streams per connection (default 32). */
+  maxInboundStreams?: number
+  /** Fault-injection seam for tests: see `ChunkHook`. */
+  chunkHook?: ChunkHook
+}
+
+export interface ShareOptions extends AbortOptions {
+  /** Name carried in the manifest (default: the file's or Blob's name, else `file`). */
+  name?: string
+  /** Bytes per chunk (default 1 MiB). */
+  chunkSize?: number
+  /** Progress of hashing the content. */
+  onProgress?: (progress: ManifestProgress) => void
+}
+
+export interface SessionEventDetail {
+  /** How the session's bytes travel. */
+  method: string
+  stats?: ServeSessionStats
+}
+
+export interface ProviderEvents {
+  'session:open': CustomEvent<SessionEventDetail>
+  'session:close': CustomEvent<SessionEventDetail>
+}
+
+/**
+ * Serves shared content over /chiral/transfer/1.0.0.
+ *
+ *   idle ──start()──► started ──stop()──► idle
+ *
+ * `share()` works in any state (it hashes the content into a manifest);
+ * `serve(channel)` runs one session on any message channel, and when a libp2p
+ * node is given, `start()` also answers the protocol on it (relayed
+ * connections included: `runOnLimitedConnection`). `stop()` ends every
+ * session and closes the shared files; shared content stays registered.
+ */
+export class Provider<Input = never> extends TypedEventEmitter<ProviderEvents> implements Startable {
+  readonly protocol: string
+  private readonly components: ProviderComponents
+  private readonly init: ProviderInit
+  private readonly openSource: OpenSource<Input>
+  private readonly shared = new Map<string, SharedContent>()
+  private readonly log: Logger
+  private controller?: AbortController
+  private readonly sessions = new Set<Promise<unknown>>()
+
+  constructor (components: ProviderComponents, init: ProviderInit, openSource: OpenSource<Input>) {
+    super()
+    this.components = components
+    this.init = init
+    this.openSource = openSource
+    this.protocol = init.protocol ?? TRANSFER_PROTOCOL
+    this.log = components.node?.logger?.forComponent('chiral:transport:provider') ?? logger('chiral:transport:provider')
+  }
+
+  get started (): boolean {
+    return this.controller != null
+  }
+
+  async start (): Promise<void> {
+    if (this.controller != null) return
+    this.controller = new AbortController()
+    const node = this.components.node
+    if (node != null) {
+      await node.handle(this.protocol, async (stream, connection) => {
+        const channel = libp2pStreamChannel(stream, { method: methodOfConnection(connection) })
+        await this.serve(channel).catch((err: Error) => { this.log.error('session failed - %e', err) })
+      }, { runOnLimitedConnection: true, maxInboundStreams: this.init.maxInboundStreams ?? 32 })
+    }
+  }
+
+  async stop (): Promise<void> {
+    const controller = this.controller
+    if (controller == null) return
+    this.controller = undefined
+    await this.components.node?.unhandle(this.protocol).catch(() => {})
+    controller.abort()
+    await Promise.allSettled([...this.sessions])
+    await Promise.allSettled([...this.shared.values()].map(async (c) => c.source.close()))
+  }
+
+  /**
+   * Shares content: hashes it once into a manifest (streaming, memory does
+   * not grow with the size) and serves it until `unshare()`. Node accepts a
+   * file path; every platform accepts a Blob/File or a `ContentSource`.
+   */
+  async share (input: Input | Blob | ContentSource, options: ShareOptions = {}): Promise<Manifest> {
+    const source = await this.openSource(input, options)
+    const name = options.name ?? source.name
+    const manifest = await createManifest(source.stream(), {
+      ...(name === undefined ? {} : { name }),
+      ...(options.chunkSize === undefined ? {} : { chunkSize: options.chunkSize }),
+      ...(options.signal === undefined ? {} : { signal: options.signal }),
+      ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress })
+    })
+    const key = manifest.cid.toString()
+    const previous = this.shared.get(key)
+    this.shared.set(key, { manifest, encodedManifest: encodeManifest(manifest), source })
+    if (previous != null && previous.source !== source) await previous.source.close()
+    this.log('sharing %s (%d bytes) as %s', manifest.name, manifest.size, key)
+    return manifest
+  }
+
+  /** Stops serving a content id (sessions already open on it fail their next requests). */
+  async unshare (cid: ContentId | string): Promise<void> {
+    const key = parseContentId(cid).toString()
+    const content = this.shared.get(key)
+    this.shared.delete(key)
+    await content?.source.close()
+  }
+
+  /** Content ids currently shared. */
+  get sharedIds (): ContentId[] {
+    return [...this.shared.values()].map((c) => c.manifest.cid)
+  }
+
+  /** Runs one provider session on `channel` until the receiver ends it. */
+  async serve (channel: MessageChannel, options: AbortOptions = {}): Promise<ServeSessionStats> {
+    const controller = this.controller
+    if (controller == null) throw new NotStartedError('Provider is not started')
+    const signal = options.signal == null ? controller.signal : AbortSignal.any([controller.signal, options.signal])
+    this.safeDispatchEvent('session:open', { detail: { method: channel.method } })
+    const session = serveSession(channel, {
+      lookup: (cid) => this.shared.get(cid.toString()),
+      log: this.log,
+      signal,
+      ...(this.init.chunkHook == null ? {} : { chunkHook: this.init.chunkHook })
+    })
+    this.sessions.add(session)
+    try {
+      const stats = await session
+      this.safeDispatchEvent('session:close', { detail: { method: channel.method, stats } })
+      return stats
+    } finally {
+      this.sessions.delete(session)
+    }
+  }
+}

@@ -1,0 +1,179 @@
+import { NoProvidersError, NotStartedError, parseContentId } from '@chiral/core'
+import { logger } from '@libp2p/logger'
+import { PathDialError } from '../errors.js'
+import { relayDialer } from '../paths/relay.js'
+import { TRANSFER_PROTOCOL } from '../protocol/constants.js'
+import { Transfer } from './transfer.js'
+import type { TransferProgress, TransferResult } from './transfer.js'
+import type { TransferSink } from '../sinks/sink.js'
+import type {
+  AbortOptions, ContentId, MessageChannel, PathDialer, PeerTarget, ProviderInfo, Startable
+} from '@chiral/core'
+import type { Libp2p, Logger } from '@libp2p/interface'
+
+/** Dependencies of a receiver. */
+export interface ReceiverComponents {
+  /** Used for the default relay path and for logging. */
+  node?: Pick<Libp2p, 'dial' | 'getConnections'> & { logger?: Libp2p['logger'] }
+  /** Paths to try for each provider, in order (default: the relay path over `node`). */
+  dialers?: PathDialer[]
+  /** Finds providers when `fetch()` is given none. */
+  discovery?: { findProviders(cid: ContentId, options?: AbortOptions): AsyncIterable<ProviderInfo> }
+}
+
+/** Settings of a receiver. */
+export interface ReceiverInit {
+  protocol?: string
+  /** Chunks in flight per channel (default 8). */
+  window?: number
+  /** Providers used at once for one fetch (default 3). */
+  maxProviders?: number
+  /** Time limit for opening one path, ms (default 30 s). */
+  dialTimeout?: number
+  /** Bad copies of one chunk before the fetch fails (default 3). */
+  maxChunkAttempts?: number
+  /** Bad chunks from one provider before it is dropped (default 3). */
+  maxBadChunksPerChannel?: number
+}
+
+export interface FetchOptions extends AbortOptions {
+  onProgress?: (progress: TransferProgress) => void
+  /** Node: directory for the file (and its `.part` / resume record while it arrives). */
+  destination?: string
+  /** Node: file name to use instead of the manifest's (sanitised either way). */
+  fileName?: string
+  /** Node: replace a file of the same name instead of picking `name (1).ext`. */
+  overwrite?: boolean
+  /** Who to fetch from (default: ask discovery). */
+  providers?: Array<PeerTarget | ProviderInfo>
+  /** Channels already open to providers; used alongside `providers`. */
+  channels?: MessageChannel[]
+  /** Where verified chunks go (default: a file in `destination` in Node, else a Blob). */
+  sink?: TransferSink
+  /** Chunks in flight per channel for this fetch. */
+  window?: number
+  /** Called with the transfer as soon as it exists (to watch its channel and chunk events). */
+  onTransfer?: (transfer: Transfer) => void
+}
+
+export type FetchResult = TransferResult
+
+/** How a platform picks a sink when the caller gives none. */
+export type DefaultSink = (options: FetchOptions) => TransferSink
+
+/**
+ * Fetches content ids: finds providers (or takes the given ones), opens a
+ * path to each (relay by default), runs /chiral/transfer/1.0.0 on the
+ * channels, and returns once the file verified.
+ *
+ *   idle ──start()──► started ──stop()──► idle    (stop cancels running fetches)
+ */
+export class Receiver implements Startable {
+  readonly protocol: string
+  private readonly components: ReceiverComponents
+  private readonly init: ReceiverInit
+  private readonly defaultSink: DefaultSink
+  private readonly dialers: PathDialer[]
+  private readonly log: Logger
+  private readonly active = new Set<Transfer>()
+  private controller?: AbortController
+
+  constructor (components: ReceiverComponents, init: ReceiverInit, defaultSink: DefaultSink) {
+    this.components = components
+    this.init = init
+    this.defaultSink = defaultSink
+    this.protocol = init.protocol ?? TRANSFER_PROTOCOL
+    this.dialers = components.dialers ?? (components.node == null ? [] : [relayDialer(components.node)])
+    this.log = components.node?.logger?.forComponent('chiral:transport:receiver') ?? logger('chiral:transport:receiver')
+  }
+
+  async start (): Promise<void> {
+    this.controller ??= new AbortController()
+  }
+
+  async stop (): Promise<void> {
+    this.controller?.abort()
+    this.controller = undefined
+    await Promise.allSettled([...this.active].map(async (t) => t.result))
+  }
+
+  /**
+   * A transfer without paths: attach channels yourself (a race or path
+   * selector does), then `seal()` it. `fetch()` is this plus dialing.
+   */
+  createTransfer (cid: ContentId | string, options: Omit<FetchOptions, 'providers' | 'channels'> = {}): Transfer {
+    const controller = this.controller
+    if (controller == null) throw new NotStartedError('Receiver is not started')
+    const id = parseContentId(cid)
+    const signal = options.signal == null ? controller.signal : AbortSignal.any([controller.signal, options.signal])
+    const transfer = new Transfer(id, options.sink ?? this.defaultSink(options), {
+      signal,
+      ...(options.onProgress == null ? {} : { onProgress: options.onProgress }),
+      window: options.window ?? this.init.window,
+      ...(this.init.maxChunkAttempts == null ? {} : { maxChunkAttempts: this.init.maxChunkAttempts }),
+      ...(this.init.maxBadChunksPerChannel == null ? {} : { maxBadChunksPerChannel: this.init.maxBadChunksPerChannel })
+    })
+    this.active.add(transfer)
+    void transfer.result.finally(() => { this.active.delete(transfer) }).catch(() => {})
+    return transfer
+  }
+
+  /** Fetches `cid` and resolves once every byte verified and the file is final. */
+  async fetch (cid: ContentId | string, options: FetchOptions = {}): Promise<FetchResult> {
+    const transfer = this.createTransfer(cid, options)
+    options.onTransfer?.(transfer)
+    for (const channel of options.channels ?? []) transfer.attach(channel)
+    void this.dialProviders(transfer, options).catch((err: Error) => { transfer.cancel(err) })
+    return transfer.result
+  }
+
+  private async dialProviders (transfer: Transfer, options: FetchOptions): Promise<void> {
+    const signal = options.signal == null ? this.controller?.signal : AbortSignal.any([options.signal, ...(this.controller == null ? [] : [this.controller.signal])])
+    const max = this.init.maxProviders ?? 3
+    const providers = options.providers != null
+      ? options.providers.slice(0, max)
+      : options.channels != null && options.channels.length > 0 ? [] : await this.discover(transfer.cid, max, signal)
+    if (providers.length === 0 && (options.channels ?? []).length === 0) {
+      throw new NoProvidersError(`No provider of ${transfer.cid.toString()} to fetch from`)
+    }
+    const errors: Error[] = []
+    let attached = (options.channels ?? []).length
+    await Promise.all(providers.map(async (provider) => {
+      const target: PeerTarget = { peerId: provider.peerId.toString(), multiaddrs: provider.multiaddrs }
+      for (const dialer of this.dialers) {
+        if (transfer.finished) return
+        try {
+          const dialSignal = AbortSignal.any([AbortSignal.timeout(this.init.dialTimeout ?? 30_000), ...(signal == null ? [] : [signal])])
+          const channel = await dialer.dial(target, this.protocol, { signal: dialSignal })
+          if (transfer.finished) {
+            await channel.close().catch(() => {})
+            return
+          }
+          transfer.attach(channel, { label: `${dialer.name}:${target.peerId.slice(-8)}` })
+          attached++
+          return
+        } catch (err) {
+          this.log('%s path to %s failed - %e', dialer.name, target.peerId, err)
+          errors.push(err as Error)
+        }
+      }
+    }))
+    if (attached === 0 && !transfer.finished) {
+      throw errors.length > 0 && signal?.aborted !== true
+        ? new PathDialError(`No path to any provider of ${transfer.cid.toString()}: ${errors.map((e) => e.message).join('; ')}`, { cause: new AggregateError(errors) })
+        : new PathDialError(`No path to any provider of ${transfer.cid.toString()}`)
+    }
+    transfer.seal()
+  }
+
+  private async discover (cid: ContentId, max: number, signal?: AbortSignal): Promise<ProviderInfo[]> {
+    const discovery = this.components.discovery
+    if (discovery == null) return []
+    const found: ProviderInfo[] = []
+    for await (const provider of discovery.findProviders(cid, signal == null ? {} : { signal })) {
+      found.push(provider)
+      if (found.length >= max) break
+    }
+    return found
+  }
+}

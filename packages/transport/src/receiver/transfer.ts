@@ -1,0 +1,456 @@
+import { AbortError, chunkLength, decodeManifest, isChiralError } from '@chiral/core'
+import { logger } from '@libp2p/logger'
+import { TypedEventEmitter } from 'main-event'
+import {
+  ContentNotFoundError, ContentUnavailableError, PeerGoneError, ProviderMisbehavedError, TransferProtocolError
+} from '../errors.js'
+import { ChannelWorker } from './channel-worker.js'
+import { ChunkScheduler } from './chunk-scheduler.js'
+import { RateMeter } from './rate-meter.js'
+import { verifyChunk } from '@chiral/core'
+import type { ChannelWorkerHandlers } from './channel-worker.js'
+import type { WireErrorCode } from '../protocol/constants.js'
+import type { SinkOutput, TransferSink } from '../sinks/sink.js'
+import type { ContentId, Manifest, MessageChannel, TransferMethod } from '@chiral/core'
+
+/** Chunks requested and not yet verified, per channel (default 8: 8 MiB of 1 MiB chunks). */
+export const DEFAULT_WINDOW = 8
+
+export interface TransferProgress {
+  /** Verified bytes of the file, resumed ones included. */
+  bytes: number
+  total: number
+  /** Bytes per second received over the last 2 s. */
+  rate: number
+  /** Method of the channel that delivered the latest chunk. */
+  method: TransferMethod
+}
+
+/** One channel's part in a transfer. */
+export interface PathRecord {
+  id: number
+  label: string
+  method: TransferMethod
+  attachedAt: number
+  detachedAt?: number
+  /** Chunk bytes received on it (good and bad copies). */
+  bytes: number
+  chunks: number
+  badChunks: number
+  error?: string
+}
+
+export interface TransferResult extends SinkOutput {
+  cid: ContentId
+  /** The manifest's name as sent (the file on disk has the sanitised one, see `path`). */
+  name: string
+  /** File size. */
+  bytes: number
+  /** Chunk bytes received in this run (bad copies included). */
+  transferredBytes: number
+  /** Bytes already held when the fetch started (resume). */
+  resumedBytes: number
+  durationMs: number
+  /** The method that carried the most bytes. */
+  method: TransferMethod
+  bytesByMethod: Record<string, number>
+  /** Every channel used, in attach order. */
+  paths: PathRecord[]
+  /** Chunks that failed verification and were fetched again. */
+  badChunks: number
+  verified: true
+}
+
+export interface TransferInit {
+  /** Default per-channel window, in chunks. */
+  window?: number
+  /** Bad copies of one chunk before the transfer fails (default 3). */
+  maxChunkAttempts?: number
+  /** Bad chunks from one channel before it is dropped (default 3). */
+  maxBadChunksPerChannel?: number
+  onProgress?: (progress: TransferProgress) => void
+  signal?: AbortSignal
+}
+
+export interface AttachOptions {
+  /** Name in the path history (default: the channel's method). */
+  label?: string
+  /** Chunks in flight on this channel (default: the transfer's window). */
+  window?: number
+  /** Attach without sending requests until `setPaused(ch, false)`. */
+  paused?: boolean
+}
+
+/** A channel attached to a transfer, as a path selector sees it. */
+export interface AttachedChannel {
+  readonly id: number
+  readonly label: string
+  readonly method: TransferMethod
+  readonly state: 'opening' | 'ready' | 'closed'
+  /** Chunk bytes received (good and bad copies). */
+  readonly bytes: number
+  readonly chunks: number
+  readonly badChunks: number
+  /** Chunks requested or being checked. */
+  readonly inFlight: number
+  readonly window: number
+  readonly paused: boolean
+}
+
+export interface TransferEvents {
+  manifest: CustomEvent<Manifest>
+  progress: CustomEvent<TransferProgress>
+  'chunk:verified': CustomEvent<{ index: number, channel: AttachedChannel }>
+  'chunk:bad': CustomEvent<{ index: number, channel: AttachedChannel }>
+  'channel:attach': CustomEvent<AttachedChannel>
+  'channel:detach': CustomEvent<AttachedChannel>
+}
+
+type Phase =
+  | { name: 'opening' }
+  | { name: 'running', manifest: Manifest, scheduler: ChunkScheduler }
+  | { name: 'done' }
+  | { name: 'failed', error: Error }
+
+const log = logger('chiral:transport:transfer')
+
+/** Errors that say more than "the peer went away" win when the last channel closes. */
+const ERROR_RANK: Record<string, number> = {
+  [ProviderMisbehavedError.code]: 4,
+  [TransferProtocolError.code]: 3,
+  [ContentNotFoundError.code]: 2,
+  [ContentUnavailableError.code]: 2,
+  [PeerGoneError.code]: 1
+}
+
+/**
+ * One fetch of one content id over any number of channels.
+ *
+ *   opening ──manifest verified, sink open──► running ──all chunks verified──► done
+ *      │                                        │
+ *      └────── last channel gone after seal() / cancel / bad data ─────────────► failed
+ *
+ * Channels come and go while it runs (`attach` / `detach`): the chunk
+ * scheduler owns which chunks are missing, and each channel keeps up to its
+ * window of chunks in flight. A channel that closes returns its requested
+ * chunks to "missing"; another channel fetches them. A path selector steers
+ * new requests with `setPaused()` / `setWindow()` and reads per-channel byte
+ * counters from `channels`. Chunks are verified before the sink sees them.
+ */
+export class Transfer extends TypedEventEmitter<TransferEvents> {
+  readonly cid: ContentId
+  readonly result: Promise<TransferResult>
+  private phase: Phase = { name: 'opening' }
+  private readonly sink: TransferSink
+  private readonly init: TransferInit
+  private readonly workers: ChannelWorker[] = []
+  private readonly meter = new RateMeter()
+  private readonly startedAt = Date.now()
+  private nextId = 1
+  private sealed = false
+  private sinkOpen = false
+  private resumedBytes = 0
+  private verifiedBytes = 0
+  private transferredBytes = 0
+  private badChunks = 0
+  private lastError?: Error
+  private openingManifest = false
+  private resolve!: (r: TransferResult) => void
+  private reject!: (err: Error) => void
+  private readonly handlers: ChannelWorkerHandlers
+
+  constructor (cid: ContentId, sink: TransferSink, init: TransferInit = {}) {
+    super()
+    this.cid = cid
+    this.sink = sink
+    this.init = init
+    this.result = new Promise((resolve, reject) => { this.resolve = resolve; this.reject = reject })
+    this.result.catch(() => {})
+    this.handlers = {
+      onManifest: (w, bytes) => { this.track(this.onManifest(w, bytes)) },
+      onReady: (w) => { this.pump(w) },
+      onChunk: (w, index, bytes) => { this.track(this.onChunk(w, index, bytes)) },
+      onRemoteError: (w, index, code, message) => { this.onRemoteError(w, index, code, message) },
+      onClose: (w, err) => { this.onClose(w, err) }
+    }
+    const signal = init.signal
+    if (signal != null) {
+      const onAbort = (): void => { this.fail(new AbortError('Fetch cancelled', { cause: signal.reason })) }
+      if (signal.aborted) queueMicrotask(onAbort)
+      else signal.addEventListener('abort', onAbort, { once: true })
+      void this.result.finally(() => { signal.removeEventListener('abort', onAbort) }).catch(() => {})
+    }
+  }
+
+  /** The verified manifest, once known. */
+  get manifest (): Manifest | undefined {
+    return this.phase.name === 'running' ? this.phase.manifest : undefined
+  }
+
+  get finished (): boolean {
+    return this.phase.name === 'done' || this.phase.name === 'failed'
+  }
+
+  /** Channels attached and not yet closed. */
+  get channels (): AttachedChannel[] {
+    return this.workers.filter((w) => w.state !== 'closed')
+  }
+
+  /** Runs the protocol on `channel` for this transfer (the transfer owns it from now on). */
+  attach (channel: MessageChannel, options: AttachOptions = {}): AttachedChannel {
+    if (this.finished) {
+      void channel.close().catch(() => {})
+      throw new PeerGoneError('The transfer has already ended')
+    }
+    const worker = new ChannelWorker(this.nextId++, channel, {
+      label: options.label ?? channel.method,
+      window: Math.max(1, options.window ?? this.init.window ?? DEFAULT_WINDOW),
+      paused: options.paused ?? false,
+      chunkLength: (index) => this.manifest == null ? 0 : chunkLength(this.manifest, index)
+    }, this.handlers)
+    this.workers.push(worker)
+    log('attach channel %d (%s)', worker.id, worker.label)
+    this.safeDispatchEvent('channel:attach', { detail: worker })
+    worker.start(this.cid, this.manifest == null)
+    return worker
+  }
+
+  /** Stops using a channel and closes it; its requested chunks go back to "missing". */
+  detach (channel: AttachedChannel): void {
+    const worker = this.workers.find((w) => w.id === channel.id)
+    if (worker == null || worker.state === 'closed') return
+    worker.abort(new Detached())
+  }
+
+  /** Stops (or resumes) new requests on a channel; chunks in flight there still arrive. */
+  setPaused (channel: AttachedChannel, paused: boolean): void {
+    const worker = this.workers.find((w) => w.id === channel.id)
+    if (worker == null) return
+    worker.paused = paused
+    this.pump(worker)
+  }
+
+  setWindow (channel: AttachedChannel, window: number): void {
+    const worker = this.workers.find((w) => w.id === channel.id)
+    if (worker == null) return
+    worker.window = Math.max(1, Math.floor(window))
+    this.pump(worker)
+  }
+
+  /** No more channels will be attached: the transfer fails when its last channel goes. */
+  seal (): void {
+    this.sealed = true
+    this.checkStalled()
+  }
+
+  /** Ends the transfer with `reason` (the `.part` and resume record stay). */
+  cancel (reason: Error = new AbortError('Fetch cancelled')): void {
+    this.fail(reason)
+  }
+
+  private track (p: Promise<void>): void {
+    p.catch((err: Error) => { this.fail(err) })
+  }
+
+  private async onManifest (worker: ChannelWorker, bytes: Uint8Array): Promise<void> {
+    if (this.phase.name !== 'opening' || this.openingManifest) {
+      this.pump(worker)
+      return
+    }
+    let manifest: Manifest
+    try {
+      manifest = await decodeManifest(bytes, this.cid)
+    } catch (err) {
+      worker.abort(new ProviderMisbehavedError(`Provider sent a bad manifest: ${(err as Error).message}`, { cause: err }))
+      return
+    }
+    if (this.phase.name !== 'opening' || this.openingManifest) return
+    this.openingManifest = true
+    const held = await this.sink.open(manifest, this.init.signal == null ? {} : { signal: this.init.signal })
+    this.sinkOpen = true
+    if (this.phase.name !== 'opening') return
+    const scheduler = new ChunkScheduler(manifest.chunks.length)
+    for (const index of held) {
+      scheduler.markVerified(index)
+    }
+    this.resumedBytes = 0
+    for (const index of scheduler.verifiedIndices()) this.resumedBytes += chunkLength(manifest, index)
+    this.verifiedBytes = this.resumedBytes
+    this.phase = { name: 'running', manifest, scheduler }
+    log('manifest of %s: %d bytes, %d chunks, %d resumed', manifest.cid, manifest.size, manifest.chunks.length, scheduler.verifiedCount)
+    this.safeDispatchEvent('manifest', { detail: manifest })
+    if (scheduler.done) {
+      await this.complete()
+      return
+    }
+    for (const w of this.workers) this.pump(w)
+  }
+
+  private pump (worker: ChannelWorker): void {
+    if (this.phase.name !== 'running' || worker.state !== 'ready' || worker.paused) return
+    const { scheduler } = this.phase
+    const indices: number[] = []
+    while (worker.inFlight + indices.length < worker.window) {
+      const index = scheduler.take()
+      if (index === undefined) break
+      indices.push(index)
+    }
+    if (indices.length === 0) return
+    worker.request(indices).catch((err: Error) => { worker.abort(err) })
+  }
+
+  private async onChunk (worker: ChannelWorker, index: number, bytes: Uint8Array): Promise<void> {
+    if (this.phase.name !== 'running') return
+    const { manifest, scheduler } = this.phase
+    this.transferredBytes += bytes.byteLength
+    this.meter.add(bytes.byteLength)
+    const ok = await verifyChunk(manifest, index, bytes)
+    if (this.phase.name !== 'running') return
+    if (!ok) {
+      worker.processing.delete(index)
+      worker.badChunks++
+      this.badChunks++
+      const attempts = scheduler.reject(index)
+      log('chunk %d from channel %d did not verify (copy %d)', index, worker.id, attempts)
+      this.safeDispatchEvent('chunk:bad', { detail: { index, channel: worker } })
+      if (attempts >= (this.init.maxChunkAttempts ?? 3)) {
+        this.fail(new ProviderMisbehavedError(`Chunk ${index} failed verification ${attempts} times`))
+        return
+      }
+      if (worker.badChunks >= (this.init.maxBadChunksPerChannel ?? 3)) {
+        worker.abort(new ProviderMisbehavedError(`Provider on channel ${worker.label} sent ${worker.badChunks} chunks that did not verify`))
+      }
+      this.pumpAll()
+      return
+    }
+    if (scheduler.state(index) !== 'verified') {
+      await this.sink.write(index, bytes, this.init.signal == null ? {} : { signal: this.init.signal })
+      if (this.phase.name !== 'running') return
+      scheduler.complete(index)
+      this.verifiedBytes += bytes.byteLength
+    }
+    worker.processing.delete(index)
+    worker.chunks++
+    this.safeDispatchEvent('chunk:verified', { detail: { index, channel: worker } })
+    const progress: TransferProgress = { bytes: this.verifiedBytes, total: manifest.size, rate: this.meter.rate(), method: worker.method }
+    this.init.onProgress?.(progress)
+    this.safeDispatchEvent('progress', { detail: progress })
+    if (scheduler.done) {
+      await this.complete()
+      return
+    }
+    this.pump(worker)
+    this.checkStalled()
+  }
+
+  private onRemoteError (worker: ChannelWorker, index: number | undefined, code: WireErrorCode, message: string): void {
+    if (index !== undefined && this.phase.name === 'running' && index < this.phase.scheduler.count) {
+      this.phase.scheduler.release(index)
+    }
+    const err = code === 'content-not-found'
+      ? new ContentNotFoundError(`Provider on ${worker.label} does not have ${this.cid.toString()}: ${message}`)
+      : code === 'content-unavailable'
+        ? new ContentUnavailableError(`Provider on ${worker.label} cannot read ${this.cid.toString()}: ${message}`)
+        : new TransferProtocolError(`Provider on ${worker.label} answered ${code}: ${message}`)
+    worker.abort(err)
+  }
+
+  private onClose (worker: ChannelWorker, err?: Error): void {
+    log('channel %d (%s) closed%s', worker.id, worker.label, err == null ? '' : ` - ${err.message}`)
+    if (this.phase.name === 'running') {
+      for (const index of worker.requested) this.phase.scheduler.release(index)
+    }
+    worker.requested.clear()
+    if (!(err instanceof Detached) && !this.finished) {
+      this.noteError(err ?? new PeerGoneError(`Provider closed channel ${worker.label} before the transfer finished`))
+    }
+    this.safeDispatchEvent('channel:detach', { detail: worker })
+    if (this.finished) return
+    this.pumpAll()
+    this.checkStalled()
+  }
+
+  private noteError (err: Error): void {
+    const classified = isChiralError(err) && ERROR_RANK[err.code] != null
+      ? err
+      : new PeerGoneError(`Channel closed: ${err.message}`, { cause: err })
+    const rank = (e?: Error): number => e == null ? 0 : ERROR_RANK[(e as unknown as { code: string }).code] ?? 0
+    if (rank(classified) >= rank(this.lastError)) this.lastError = classified
+  }
+
+  private pumpAll (): void {
+    for (const w of this.workers) this.pump(w)
+  }
+
+  private checkStalled (): void {
+    if (this.finished || !this.sealed) return
+    if (this.workers.some((w) => w.state !== 'closed')) return
+    if (this.phase.name === 'running' && this.phase.scheduler.done) return
+    this.fail(this.lastError ?? new PeerGoneError('No channel to a provider is left'))
+  }
+
+  private async complete (): Promise<void> {
+    if (this.phase.name !== 'running') return
+    const { manifest } = this.phase
+    this.phase = { name: 'done' }
+    try {
+      // Every chunk is verified, so every sink write has finished.
+      const output = await this.sink.complete()
+      await Promise.all(this.workers.map(async (w) => w.close()))
+      this.resolve(this.buildResult(manifest, output))
+    } catch (err) {
+      this.phase = { name: 'failed', error: err as Error }
+      this.reject(err as Error)
+    }
+  }
+
+  private fail (error: Error): void {
+    if (this.finished) return
+    this.phase = { name: 'failed', error }
+    log('transfer of %s failed - %s', this.cid, error.message)
+    for (const w of this.workers) w.abort(error)
+    void (async () => {
+      if (this.sinkOpen) await this.sink.abort(error).catch(() => {})
+      this.reject(error)
+    })()
+  }
+
+  private buildResult (manifest: Manifest, output: SinkOutput): TransferResult {
+    const paths: PathRecord[] = this.workers.map((w) => ({
+      id: w.id,
+      label: w.label,
+      method: w.method,
+      attachedAt: w.attachedAt,
+      ...(w.detachedAt === undefined ? {} : { detachedAt: w.detachedAt }),
+      bytes: w.bytes,
+      chunks: w.chunks,
+      badChunks: w.badChunks,
+      ...(w.error == null || w.error instanceof Detached ? {} : { error: w.error.message })
+    }))
+    const bytesByMethod: Record<string, number> = {}
+    for (const p of paths) bytesByMethod[p.method] = (bytesByMethod[p.method] ?? 0) + p.bytes
+    const top = Object.entries(bytesByMethod).sort((a, b) => b[1] - a[1])[0]
+    return {
+      ...output,
+      cid: manifest.cid,
+      name: manifest.name,
+      bytes: manifest.size,
+      transferredBytes: this.transferredBytes,
+      resumedBytes: this.resumedBytes,
+      durationMs: Date.now() - this.startedAt,
+      method: top?.[0] ?? this.workers[0]?.method ?? 'none',
+      bytesByMethod,
+      paths,
+      badChunks: this.badChunks,
+      verified: true
+    }
+  }
+}
+
+/** Reason used when the transfer itself lets a channel go. */
+class Detached extends Error {
+  constructor () {
+    super('Channel detached')
+    this.name = 'Detached'
+  }
+}

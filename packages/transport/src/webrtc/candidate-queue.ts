@@ -1,0 +1,49 @@
+import { candidateFromWire } from './sdp.js'
+import type { IceCandidate } from '@chiral/core'
+
+/**
+ * Holds remote ICE candidates until the remote description is set, then
+ * applies them in arrival order; later ones are applied at once. Trickled
+ * candidates may overtake the offer/answer (another signaling route, a
+ * slower hop): they are queued, never dropped.
+ *
+ * A `null` candidate (end of candidates) is passed on as such.
+ */
+export class CandidateQueue {
+  private readonly pending: Array<IceCandidate | null> = []
+  private ready = false
+  private readonly onError: (err: unknown) => void
+
+  constructor (private readonly pc: RTCPeerConnection, onError: (err: unknown) => void) {
+    this.onError = onError
+  }
+
+  /** How many candidates wait for the remote description. */
+  get size (): number {
+    return this.pending.length
+  }
+
+  add (candidate: IceCandidate | null): void {
+    if (!this.ready) {
+      this.pending.push(candidate)
+      return
+    }
+    this.apply(candidate)
+  }
+
+  /** Call once the remote description is set: applies everything queued. */
+  flush (): void {
+    this.ready = true
+    for (const candidate of this.pending.splice(0)) this.apply(candidate)
+  }
+
+  private apply (candidate: IceCandidate | null): void {
+    if (candidate == null) {
+      // End of candidates: optional; some implementations reject it.
+      this.pc.addIceCandidate().catch(() => {})
+      return
+    }
+    if (candidate.candidate === '') return
+    this.pc.addIceCandidate(candidateFromWire(candidate)).catch(this.onError)
+  }
+}

@@ -1,0 +1,39 @@
+import { ChiralError } from '@chiral/core'
+
+/**
+ * A WebRTC connection attempt did not reach an open DataChannel: ICE failed,
+ * or nothing connected within the configured time. `reason` tells which.
+ */
+export class IceFailedError extends ChiralError {
+  static override readonly code = 'ice-failed'
+  readonly reason: 'failed' | 'timeout' | 'closed'
+
+  constructor (message: string, reason: 'failed' | 'timeout' | 'closed', options?: { cause?: unknown }) {
+    super(message, IceFailedError.code, options)
+    this.reason = reason
+  }
+}
+
+/** A DataChannel (or its peer connection) is closed: sends and reads fail with this. */
+export class DataChannelClosedError extends ChiralError {
+  static override readonly code = 'channel-closed'
+  constructor (message = 'The data channel is closed', options?: { cause?: unknown }) {
+    super(message, DataChannelClosedError.code, options)
+  }
+}
+
+/** An established peer connection went to `failed` while in use. */
+export class PeerConnectionLostError extends ChiralError {
+  static override readonly code = 'connection-lost'
+  constructor (message = 'The peer connection was lost', options?: { cause?: unknown }) {
+    super(message, PeerConnectionLostError.code, options)
+  }
+}
+
+/** The remote peer does not serve the requested protocol. */
+export class ProtocolNotServedError extends ChiralError {
+  static override readonly code = 'protocol-not-served'
+  constructor (message: string, options?: { cause?: unknown }) {
+    super(message, ProtocolNotServedError.code, options)
+  }
+}

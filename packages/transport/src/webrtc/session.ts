@@ -1,0 +1,260 @@
+import { AbortError } from '@chiral/core'
+import { DataChannelMessageChannel } from '../channels/data-channel.js'
+import { CandidateQueue } from './candidate-queue.js'
+import { IceFailedError, PeerConnectionLostError } from './errors.js'
+import { closePeerConnection } from './peer-connection.js'
+import { candidateToWire, offerWithOffererAsDtlsClient } from './sdp.js'
+import type { DataChannelMessageChannelInit } from '../channels/data-channel.js'
+import type { SignalMessage, Signaling } from '@chiral/core'
+import type { Logger } from '@libp2p/interface'
+
+export type WebRTCRole = 'offerer' | 'answerer'
+
+export interface WebRTCSessionInit {
+  role: WebRTCRole
+  /** The remote peer's signaling id. */
+  remote: string
+  /** The attempt's id, carried in every SignalMessage of it. */
+  id: string
+  signaling: Signaling
+  /** A fresh peer connection; the session owns it and closes it when done. */
+  pc: RTCPeerConnection
+  /** Time from start to an open DataChannel before the attempt fails, in ms. */
+  connectTimeout: number
+  /** Settings of the resulting channel (`peerConnection` and `onClose` are the session's). */
+  channel?: Omit<DataChannelMessageChannelInit, 'peerConnection' | 'onClose'>
+  log: Logger
+  /** Called once when the session is over (failed, aborted, or its channel closed). */
+  onEnd?: () => void
+}
+
+/**
+ * Session lifecycle:
+ *
+ * ```
+ *  connecting ──DataChannel open──► open ──channel closed or aborted / pc fails──► ended
+ *      │                                                                            ▲
+ *      └── ICE failed / timeout / abort / signaling error ──────────────────────────┘
+ * ```
+ * In every way out the peer connection is closed and `onEnd` runs once. The
+ * channel decides when it is safely closed (its in-band fin/ack handshake).
+ */
+type SessionState =
+  | { status: 'connecting' }
+  | { status: 'open', channel: DataChannelMessageChannel }
+  | { status: 'ended' }
+
+/**
+ * One WebRTC connection attempt between two peers, either side: trickles
+ * local candidates through `Signaling`, applies the remote description and
+ * candidates (queued until the description is set), and turns the first
+ * DataChannel into a `MessageChannel`.
+ */
+export class WebRTCSession {
+  readonly role: WebRTCRole
+  readonly remote: string
+  readonly id: string
+  private state: SessionState = { status: 'connecting' }
+  private readonly pc: RTCPeerConnection
+  private readonly queue: CandidateQueue
+  private readonly signaling: Signaling
+  private readonly log: Logger
+  private readonly init: WebRTCSessionInit
+  /** Local candidates wait until our description has been handed to signaling. */
+  private outgoing: Array<SignalMessage> | undefined = []
+  private settle?: { resolve(channel: DataChannelMessageChannel): void, reject(err: Error): void }
+
+  constructor (init: WebRTCSessionInit) {
+    this.init = init
+    this.role = init.role
+    this.remote = init.remote
+    this.id = init.id
+    this.pc = init.pc
+    this.signaling = init.signaling
+    this.log = init.log
+    this.queue = new CandidateQueue(this.pc, (err) => { this.log.trace('remote candidate rejected: %e', err) })
+    this.pc.addEventListener('icecandidate', this.onLocalCandidate)
+    this.pc.addEventListener('connectionstatechange', this.onConnectionState)
+    if (this.role === 'answerer') this.pc.addEventListener('datachannel', this.onDataChannel)
+  }
+
+  get status (): SessionState['status'] {
+    return this.state.status
+  }
+
+  /** Remote candidates waiting for the remote description. */
+  get queuedCandidates (): number {
+    return this.queue.size
+  }
+
+  /**
+   * Offerer: opens a DataChannel for `protocol`, sends the offer, and resolves
+   * with the channel once it is open.
+   */
+  async dial (protocol: string, signal?: AbortSignal): Promise<DataChannelMessageChannel> {
+    const opened = this.connecting(signal)
+    try {
+      const dc = this.pc.createDataChannel(protocol, { ordered: true, protocol })
+      this.watchChannel(dc)
+      const offer = await this.pc.createOffer()
+      await this.pc.setLocalDescription(offer)
+      await this.sendDescription({ type: 'offer', sdp: offer.sdp ?? this.pc.localDescription?.sdp ?? '', session: this.id })
+    } catch (err) {
+      this.fail(toError(err))
+    }
+    return opened
+  }
+
+  // The descriptions sent are the ones created, not `pc.localDescription`: with
+  // node-datachannel the latter may already hold some gathered candidates, and
+  // an answer carrying them intermittently fails on the offerer ("remote
+  // candidate without ICE transport"). Candidates travel by trickle only.
+
+  /** Answerer: applies the remote offer, sends the answer, resolves with the offered channel once open. */
+  async accept (offerSdp: string, signal?: AbortSignal): Promise<DataChannelMessageChannel> {
+    const opened = this.connecting(signal)
+    try {
+      await this.pc.setRemoteDescription({ type: 'offer', sdp: offerWithOffererAsDtlsClient(offerSdp) })
+      this.queue.flush()
+      const answer = await this.pc.createAnswer()
+      await this.pc.setLocalDescription(answer)
+      await this.sendDescription({ type: 'answer', sdp: answer.sdp ?? this.pc.localDescription?.sdp ?? '', session: this.id })
+    } catch (err) {
+      this.fail(toError(err))
+    }
+    return opened
+  }
+
+  /** A SignalMessage from the remote peer for this session. */
+  handle (message: SignalMessage): void {
+    if (this.state.status === 'ended') return
+    if (message.type === 'candidate') {
+      this.queue.add(message.candidate)
+    } else if (message.type === 'answer' && this.role === 'offerer') {
+      this.pc.setRemoteDescription({ type: 'answer', sdp: message.sdp })
+        .then(() => { this.queue.flush() })
+        .catch((err: unknown) => { this.fail(toError(err)) })
+    } else {
+      this.log.trace('ignoring %s for %s session %s', message.type, this.role, this.id)
+    }
+  }
+
+  /** Ends the session at once: the channel (if any) is aborted, the peer connection closed. */
+  close (err: Error = new AbortError('WebRTC session closed')): void {
+    if (this.state.status === 'open') this.state.channel.abort(err)
+    else this.fail(err)
+  }
+
+  private async connecting (signal?: AbortSignal): Promise<DataChannelMessageChannel> {
+    return new Promise<DataChannelMessageChannel>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.fail(new IceFailedError(`No WebRTC connection to ${this.remote} within ${this.init.connectTimeout} ms`, 'timeout'))
+      }, this.init.connectTimeout)
+      const onAbort = (): void => { this.fail(new AbortError(undefined, { cause: signal?.reason })) }
+      const done = (): void => {
+        clearTimeout(timer)
+        signal?.removeEventListener('abort', onAbort)
+        this.settle = undefined
+      }
+      this.settle = {
+        resolve: (channel) => { done(); resolve(channel) },
+        reject: (err) => { done(); reject(err) }
+      }
+      if (signal?.aborted === true) onAbort()
+      else signal?.addEventListener('abort', onAbort, { once: true })
+    })
+  }
+
+  private async sendDescription (message: SignalMessage): Promise<void> {
+    await this.signaling.send(this.remote, message)
+    const held = this.outgoing ?? []
+    this.outgoing = undefined
+    for (const m of held) this.sendCandidate(m)
+  }
+
+  private sendCandidate (message: SignalMessage): void {
+    this.signaling.send(this.remote, message).catch((err: unknown) => {
+      this.log.trace('sending a candidate to %s failed: %e', this.remote, err)
+    })
+  }
+
+  private readonly onLocalCandidate = (event: RTCPeerConnectionIceEvent): void => {
+    if (this.state.status !== 'connecting') return
+    const message: SignalMessage = {
+      type: 'candidate',
+      candidate: event.candidate == null ? null : candidateToWire(event.candidate),
+      session: this.id
+    }
+    if (this.outgoing != null) this.outgoing.push(message)
+    else this.sendCandidate(message)
+  }
+
+  private readonly onConnectionState = (): void => {
+    const state = this.pc.connectionState
+    if (state !== 'failed' && state !== 'closed') return
+    if (this.state.status === 'open') {
+      // Closed by the remote: clean if its side had finished (the channel tells).
+      if (state === 'closed') this.state.channel.transportEnded()
+      else this.state.channel.abort(new PeerConnectionLostError(`Peer connection to ${this.remote} failed`))
+    } else {
+      this.fail(new IceFailedError(`WebRTC connection to ${this.remote} ${state}`, state))
+    }
+  }
+
+  private readonly onDataChannel = (event: RTCDataChannelEvent): void => {
+    if (this.state.status !== 'connecting') {
+      event.channel.close()
+      return
+    }
+    this.watchChannel(event.channel)
+  }
+
+  private watchChannel (dc: RTCDataChannel): void {
+    const open = (): void => {
+      dc.removeEventListener('open', open)
+      this.opened(dc)
+    }
+    if (dc.readyState === 'open') open()
+    else dc.addEventListener('open', open)
+  }
+
+  private opened (dc: RTCDataChannel): void {
+    if (this.state.status !== 'connecting') {
+      dc.close()
+      return
+    }
+    const channel = new DataChannelMessageChannel(dc, {
+      ...this.init.channel,
+      peerConnection: this.pc,
+      onClose: ({ error }) => { this.end(error) }
+    })
+    this.state = { status: 'open', channel }
+    this.log('%s session %s with %s open, max message %d', this.role, this.id, this.remote, channel.maxMessageSize)
+    this.settle?.resolve(channel)
+  }
+
+  private fail (err: Error): void {
+    if (this.state.status !== 'connecting') return
+    this.log('%s session %s with %s failed: %s', this.role, this.id, this.remote, err.message)
+    const settle = this.settle
+    this.end(err)
+    settle?.reject(err)
+  }
+
+  /** The one transition into `ended`: releases the peer connection. */
+  private end (err?: Error): void {
+    if (this.state.status === 'ended') return
+    this.state = { status: 'ended' }
+    this.outgoing = undefined
+    this.pc.removeEventListener('icecandidate', this.onLocalCandidate)
+    this.pc.removeEventListener('connectionstatechange', this.onConnectionState)
+    this.pc.removeEventListener('datachannel', this.onDataChannel)
+    closePeerConnection(this.pc)
+    if (err != null) this.log.trace('session %s ended: %s', this.id, err.message)
+    this.init.onEnd?.()
+  }
+}
+
+function toError (err: unknown): Error {
+  return err instanceof Error ? err : new Error(String(err))
+}
