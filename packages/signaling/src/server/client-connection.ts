@@ -45,12 +45,17 @@ export class ClientConnection {
    * rather than buffered without bound.
    */
   sendControl (message: ServerMessage): void {
+    this.sendControlText(JSON.stringify(message))
+  }
+
+  /** `sendControl` for a frame already serialised (one delta sent to a whole room). */
+  sendControlText (text: string): void {
     if (this.phase.name === 'closed' || this.socket.readyState !== this.socket.OPEN) return
     if (this.socket.bufferedAmount > 2 * this.options.maxSendBuffer) {
       this.onSlow(this)
       return
     }
-    this.socket.send(JSON.stringify(message))
+    this.socket.send(text)
   }
 
   /** Sends a forwarded frame unless this client's send buffer is over the cap. */

@@ -32,11 +32,12 @@ export class Registry {
       this.rooms.set(room, members)
     }
     const peers: string[] = []
+    const joined = JSON.stringify({ type: 'peer-joined', clientId: id })
     for (const member of members) {
       const memberId = member.id
       if (memberId === undefined) continue
       peers.push(memberId)
-      member.sendControl({ type: 'peer-joined', clientId: id })
+      member.sendControlText(joined)
     }
     members.add(conn)
     this.byId.set(id, conn)
@@ -53,7 +54,8 @@ export class Registry {
     if (members !== undefined) {
       members.delete(conn)
       if (members.size === 0) this.rooms.delete(room)
-      for (const member of members) member.sendControl({ type: 'peer-left', clientId: id })
+      const left = JSON.stringify({ type: 'peer-left', clientId: id })
+      for (const member of members) member.sendControlText(left)
     }
     return { id, room }
   }
