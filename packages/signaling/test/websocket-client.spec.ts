@@ -1,6 +1,7 @@
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { WebSocketServer } from 'ws'
 import { backoffDelay, localStoragePeerListStore, memoryPeerListStore } from '../src/index.js'
 import { nextSignal, untilOpen, wsClient } from './client-helpers.js'
 import { startServer } from './raw-client.js'
@@ -100,6 +101,32 @@ describe('WebSocketSignaling client against a real server', () => {
     await offline.stop()
     await expect(q1).rejects.toMatchObject({ code: 'signaling-unavailable' })
     await expect(q2).rejects.toMatchObject({ code: 'signaling-unavailable' })
+  })
+
+  it('reconnects on its own when the server goes silent (heartbeat)', async () => {
+    // A server that registers the client and then never answers again.
+    const mute = new WebSocketServer({ port: 0, host: '127.0.0.1' })
+    await new Promise<void>((resolve) => { mute.once('listening', resolve) })
+    let connections = 0
+    mute.on('connection', (ws) => {
+      connections++
+      ws.send(JSON.stringify({ type: 'challenge', nonce: 'n' }))
+      ws.once('message', () => { ws.send(JSON.stringify({ type: 'peers', peers: [] })) })
+    })
+    const c = wsClient(`ws://127.0.0.1:${(mute.address() as { port: number }).port}`, { id: 'hb', heartbeatInterval: 100 })
+    const states: string[] = []
+    c.addEventListener('state', (e) => { states.push(e.detail.status) })
+    try {
+      await c.start()
+      await untilOpen(c)
+      await new Promise((resolve) => setTimeout(resolve, 700))
+      expect(connections).toBeGreaterThanOrEqual(2)
+      expect(states.slice(0, 4)).toEqual(['connecting', 'open', 'backing-off', 'connecting'])
+    } finally {
+      await c.stop()
+      for (const ws of mute.clients) ws.terminate()
+      await new Promise<void>((resolve) => { mute.close(() => { resolve() }) })
+    }
   })
 
   it('backoff delays are full-jitter, exponential and capped', () => {

@@ -3,7 +3,7 @@ import { lpStream } from '@libp2p/utils'
 import { multiaddr } from '@multiformats/multiaddr'
 import { TypedEventEmitter } from 'main-event'
 import { fromString as bytesFromString, toString as bytesToString } from 'uint8arrays'
-import { SignalingRejectedError } from '../errors.js'
+import { SignalingRejectedError, SignalingUnavailableError } from '../errors.js'
 import { parsePeerId } from '../protocol/auth.js'
 import { parseLibp2pReply, parseSignal } from '../protocol/messages.js'
 import type { Libp2pReply } from '../protocol/messages.js'
@@ -140,6 +140,10 @@ export class Libp2pSignaling extends TypedEventEmitter<Libp2pSignalingEvents> im
         throwIfAborted(signal)
         this.log('no route to %p through our relays (%e), trying peer routing', peerId, err)
       }
+    }
+    if (!known && viaRelays.length === 0 && this.node.getConnections().length === 0) {
+      // No address, no relay, and no peer to ask: peer routing would only wait for the signal.
+      throw new SignalingUnavailableError(`No libp2p route to ${peerId.toString()}: this node has no connections`)
     }
     return this.node.dialProtocol(peerId, this.protocol, options)
   }
