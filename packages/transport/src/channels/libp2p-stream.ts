@@ -24,6 +24,11 @@ export interface Libp2pStreamChannelInit {
    * stops granting send window to the remote). Default 16 MiB.
    */
   highWaterMark?: number
+  /**
+   * Bytes queued in the stream (not yet taken by the muxer) above which
+   * `send()` waits (default 1 MiB).
+   */
+  sendBufferLength?: number
   /** Called once when the stream has closed in both directions or was reset. */
   onClose?: (err?: Error) => void
 }
@@ -32,9 +37,10 @@ export interface Libp2pStreamChannelInit {
  * Turns a libp2p stream (a byte stream) into a `MessageChannel`: each message
  * is a 4-byte big-endian length followed by its bytes.
  *
- * - send: `stream.send()`; when it returns false, wait for `stream.onDrain()`
- *   so the sender never buffers without bound. `send` takes ownership of the
- *   bytes (they may still be queued when it resolves).
+ * - send: `stream.send()`; while the muxer needs a drain or more than
+ *   `sendBufferLength` bytes wait in the stream, `send` waits for the next
+ *   `drain`/`idle` event, so a sender never buffers without bound. `send`
+ *   takes ownership of the bytes (they may still be queued when it resolves).
  * - receive: whole messages in order; a length above `maxMessageSize` aborts
  *   the stream with `TransferProtocolError`.
  * - close: half-close (our write side); reading goes on until the remote closes.
@@ -51,6 +57,7 @@ class Libp2pStreamChannel implements MessageChannel {
   private readonly queue: MessageQueue
   private closeError?: Error
   private iterated = false
+  private readonly sendBufferLength: number
 
   constructor (stream: Stream, init: Libp2pStreamChannelInit) {
     this.stream = stream
@@ -59,6 +66,7 @@ class Libp2pStreamChannel implements MessageChannel {
     if (!Number.isSafeInteger(this.maxMessageSize) || this.maxMessageSize <= 0 || this.maxMessageSize > 2 ** 32 - 1) {
       throw new InvalidArgumentError(`maxMessageSize must be a positive 32-bit integer, got ${this.maxMessageSize}`)
     }
+    this.sendBufferLength = init.sendBufferLength ?? 1024 * 1024
     const highWaterMark = init.highWaterMark ?? 16 * 1024 * 1024
     // While paused, a yamux stream still receives what the remote's window allows (≤ 16 MiB).
     stream.maxReadBufferLength = Math.max(stream.maxReadBufferLength, highWaterMark + this.maxMessageSize + 16 * 1024 * 1024)
@@ -89,20 +97,41 @@ class Libp2pStreamChannel implements MessageChannel {
     options.signal?.throwIfAborted()
     const prefix = new Uint8Array(PREFIX_LENGTH)
     new DataView(prefix.buffer).setUint32(0, message.byteLength)
-    let ready: boolean
     try {
-      ready = this.stream.send(new Uint8ArrayList(prefix, message))
+      this.stream.send(new Uint8ArrayList(prefix, message))
     } catch (err) {
       throw new ChannelClosedError(`Cannot send: stream is ${this.stream.status}`, { cause: this.closeError ?? err })
     }
-    if (!ready) {
-      try {
-        await this.stream.onDrain(options)
-      } catch (err) {
-        if (options.signal?.aborted === true) throw err
-        throw new ChannelClosedError('Stream closed while waiting to send', { cause: this.closeError ?? err })
-      }
+    while (this.stream.writableNeedsDrain || this.stream.writeBufferLength > this.sendBufferLength) {
+      await this.writable(options)
     }
+  }
+
+  /**
+   * Waits for the stream's next `drain` or `idle` event. (`stream.onDrain()`
+   * is not used: in @libp2p/utils 7.4 its promise is never reset, so after the
+   * first drain it resolves at once and gives no backpressure.)
+   */
+  private async writable (options: AbortOptions): Promise<void> {
+    const stream = this.stream
+    if (stream.status !== 'open' && stream.status !== 'closing') {
+      throw new ChannelClosedError(`Cannot send: stream is ${stream.status}`, { cause: this.closeError })
+    }
+    await new Promise<void>((resolve, reject) => {
+      const done = (): void => {
+        stream.removeEventListener('drain', onWritable)
+        stream.removeEventListener('idle', onWritable)
+        stream.removeEventListener('close', onClose)
+        options.signal?.removeEventListener('abort', onAbort)
+      }
+      const onWritable = (): void => { done(); resolve() }
+      const onClose = (): void => { done(); reject(new ChannelClosedError('Stream closed while waiting to send', { cause: this.closeError })) }
+      const onAbort = (): void => { done(); reject(options.signal?.reason ?? new Error('Aborted')) }
+      stream.addEventListener('drain', onWritable)
+      stream.addEventListener('idle', onWritable)
+      stream.addEventListener('close', onClose)
+      options.signal?.addEventListener('abort', onAbort)
+    })
   }
 
   [Symbol.asyncIterator] (): AsyncIterator<Uint8Array> {

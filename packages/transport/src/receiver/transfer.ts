@@ -146,6 +146,8 @@ export class Transfer extends TypedEventEmitter<TransferEvents> {
   private readonly workers: ChannelWorker[] = []
   private readonly meter = new RateMeter()
   private readonly startedAt = Date.now()
+  /** Chunks being verified and written: a failing transfer lets them finish so the resume record keeps them. */
+  private readonly processing = new Set<Promise<void>>()
   private nextId = 1
   private sealed = false
   private sinkOpen = false
@@ -169,7 +171,11 @@ export class Transfer extends TypedEventEmitter<TransferEvents> {
     this.handlers = {
       onManifest: (w, bytes) => { this.track(this.onManifest(w, bytes)) },
       onReady: (w) => { this.pump(w) },
-      onChunk: (w, index, bytes) => { this.track(this.onChunk(w, index, bytes)) },
+      onChunk: (w, index, bytes) => {
+        const processing = this.onChunk(w, index, bytes)
+        this.processing.add(processing)
+        this.track(processing.finally(() => { this.processing.delete(processing) }))
+      },
       onRemoteError: (w, index, code, message) => { this.onRemoteError(w, index, code, message) },
       onClose: (w, err) => { this.onClose(w, err) }
     }
@@ -305,6 +311,14 @@ export class Transfer extends TypedEventEmitter<TransferEvents> {
     this.transferredBytes += bytes.byteLength
     this.meter.add(bytes.byteLength)
     const ok = await verifyChunk(manifest, index, bytes)
+    if ((this.phase as Phase).name === 'failed') {
+      // Keep a good chunk that had fully arrived: a later fetch resumes with it.
+      if (ok && scheduler.state(index) !== 'verified') {
+        await this.sink.write(index, bytes)
+        scheduler.complete(index)
+      }
+      return
+    }
     if (this.phase.name !== 'running') return
     if (!ok) {
       worker.processing.delete(index)
@@ -324,10 +338,10 @@ export class Transfer extends TypedEventEmitter<TransferEvents> {
       return
     }
     if (scheduler.state(index) !== 'verified') {
-      await this.sink.write(index, bytes, this.init.signal == null ? {} : { signal: this.init.signal })
-      if (this.phase.name !== 'running') return
+        await this.sink.write(index, bytes)
       scheduler.complete(index)
       this.verifiedBytes += bytes.byteLength
+      if (this.phase.name !== 'running') return
     }
     worker.processing.delete(index)
     worker.chunks++
@@ -410,6 +424,7 @@ export class Transfer extends TypedEventEmitter<TransferEvents> {
     log('transfer of %s failed - %s', this.cid, error.message)
     for (const w of this.workers) w.abort(error)
     void (async () => {
+      await Promise.allSettled([...this.processing])
       if (this.sinkOpen) await this.sink.abort(error).catch(() => {})
       this.reject(error)
     })()

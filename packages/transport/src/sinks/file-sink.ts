@@ -49,6 +49,8 @@ class NodeFileSink implements FileSink {
   private saveTimer?: ReturnType<typeof setTimeout>
   private saving?: Promise<void>
   private dirty = false
+  /** Set by complete()/abort(): no more timed saves. */
+  private closing = false
 
   constructor (init: FileSinkInit) {
     if (typeof init.directory !== 'string' || init.directory.length === 0) {
@@ -113,6 +115,7 @@ class NodeFileSink implements FileSink {
 
   async complete (): Promise<SinkOutput> {
     await Promise.allSettled([...this.writes])
+    this.closing = true
     this.stopSaving()
     await this.saving
     await this.handle?.close()
@@ -126,16 +129,17 @@ class NodeFileSink implements FileSink {
 
   async abort (): Promise<void> {
     await Promise.allSettled([...this.writes])
+    this.closing = true
     this.stopSaving()
     await this.saving
-    if (this.dirty) await this.save()
+    if (this.dirty && this.handle != null) await this.save()
     await this.handle?.close().catch(() => {})
     this.handle = undefined
   }
 
   private scheduleSave (): void {
     this.dirty = true
-    if (this.saveTimer != null || this.saving != null) return
+    if (this.closing || this.saveTimer != null || this.saving != null) return
     this.saveTimer = setTimeout(() => {
       this.saveTimer = undefined
       void this.save()
@@ -149,7 +153,7 @@ class NodeFileSink implements FileSink {
     this.saving = saving
     await saving
     if (this.saving === saving) this.saving = undefined
-    if (this.dirty && this.handle != null) this.scheduleSave()
+    if (this.dirty) this.scheduleSave()
   }
 
   private stopSaving (): void {
