@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PNPM_VERSION="$(node -p "require('./package.json').packageManager.split('@')[1]")"
-SYSTEM_PACKAGES="${CHIRAL_SYSTEM_PACKAGES:-iproute2 iptables coturn conntrack}"
+SYSTEM_PACKAGES="${CHIRAL_SYSTEM_PACKAGES:-iproute2 iptables coturn conntrack chromium}"
 
 log() { printf '[setup] %s\n' "$*" >&2; }
 

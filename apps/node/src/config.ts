@@ -13,6 +13,8 @@ export interface NodeConfig {
   keyFile: string
   logLevel: LogLevel
   allowPrivateAddresses: boolean
+  /** Folder of a built web app (the demo) to serve over HTTP; undefined serves none. */
+  demoDir?: string
   relay: { maxReservations: number, dataLimit: number, durationLimit: number }
   signaling: {
     maxClients: number
@@ -52,6 +54,7 @@ export const OPTIONS: readonly Option[] = [
   { flag: 'key-file', env: 'CHIRAL_KEY_FILE', type: 'string', default: 'chiral-node.key', help: 'private key file; created (mode 0600) on first run so the peer id survives restarts' },
   { flag: 'log-level', env: 'LOG_LEVEL', type: 'string', default: 'info', help: 'error | warn | info | debug' },
   { flag: 'allow-private-addresses', env: 'CHIRAL_ALLOW_PRIVATE_ADDRESSES', type: 'boolean', help: 'hand out private/loopback addresses in the DHT (LANs, labs, tests)' },
+  { flag: 'demo-dir', env: 'CHIRAL_DEMO_DIR', type: 'string', help: 'folder of the built demo web app to serve on the HTTP port (e.g. apps/demo/dist)' },
   { flag: 'relay-max-reservations', env: 'CHIRAL_RELAY_MAX_RESERVATIONS', type: 'string', default: '256', help: 'relay reservations held at once' },
   { flag: 'relay-data-limit', env: 'CHIRAL_RELAY_DATA_LIMIT', type: 'string', default: '4GiB', help: "bytes per relayed connection (e.g. 512MiB, 4GiB, 'unlimited')" },
   { flag: 'relay-duration-limit', env: 'CHIRAL_RELAY_DURATION_LIMIT', type: 'string', default: '3600', help: "seconds per relayed connection ('unlimited' allowed)" },
@@ -134,6 +137,7 @@ export function parseConfig (argv: string[], env: NodeJS.ProcessEnv): ParsedArgs
       keyFile: get('key-file')!,
       logLevel,
       allowPrivateAddresses: bool('allow-private-addresses'),
+      ...(get('demo-dir') === undefined ? {} : { demoDir: get('demo-dir') }),
       relay: {
         maxReservations: positiveInt('relay-max-reservations', get('relay-max-reservations')!),
         dataLimit: bytes('relay-data-limit', get('relay-data-limit')!),

@@ -46,6 +46,7 @@ async function main (): Promise<number> {
   process.stdout.write([
     `chiral-node ready — peer id ${running.peerId}`,
     `signaling: ${running.signalingUrl}`,
+    ...(config.demoDir === undefined ? [] : [`demo: ${running.signalingUrl.replace(/^ws/, 'http')}/ — open this in a browser`]),
     'libp2p multiaddrs (give these to peers as relays):',
     ...running.multiaddrs.map((a) => `  ${a}`),
     ''

@@ -6,6 +6,7 @@ import { MemoryDatastore } from 'datastore-core'
 import { Registry } from 'prom-client'
 import { createRequestHandler } from './http-routes.js'
 import { loadOrCreateKey } from './key-file.js'
+import { createStaticFiles } from './static-files.js'
 import { readCounts, registerNodeMetrics, withCircuitCounter } from './metrics.js'
 import type { NodeConfig } from './config.js'
 import type { HealthReport } from './http-routes.js'
@@ -80,7 +81,20 @@ export async function startNode (config: NodeConfig, log: Log): Promise<RunningN
     uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
     counts: { ...(await readCounts(node, signaling, datastore)) }
   })
-  http.on('request', createRequestHandler({ health, registry, onError: (err) => { log.error('http handler failed', { error: err.message }) } }))
+  const routes = createRequestHandler({ health, registry, onError: (err) => { log.error('http handler failed', { error: err.message }) } })
+  const demo = config.demoDir === undefined ? undefined : createStaticFiles(config.demoDir)
+  http.on('request', (req, res) => {
+    const path = (req.url ?? '/').split('?')[0]
+    if (demo === undefined || path === '/health' || path === '/metrics') {
+      routes(req, res)
+      return
+    }
+    demo(req, res).then((served) => { if (!served) routes(req, res) }, (err: Error) => {
+      log.error('demo file failed', { error: err.message })
+      if (!res.headersSent) routes(req, res)
+      else res.destroy()
+    })
+  })
 
   await node.start()
   try {

@@ -1,0 +1,84 @@
+import type { AbortOptions, MessageChannel, PathDialer, PeerTarget } from '@chiral/core'
+
+/** One attempt to open a path to a peer, as the Network page lists it. */
+export interface PathAttempt {
+  id: number
+  peerId: string
+  /** The dialer's name (`webrtc`, `relay`, …). */
+  path: string
+  method: string
+  state: 'opening' | 'open' | 'closed' | 'failed'
+  startedAt: number
+  /** From dial to usable channel, ms. */
+  setupMs?: number
+  error?: string
+}
+
+let nextId = 1
+
+/**
+ * Wraps a path dialer to report every attempt (start, setup time, failure,
+ * close) to `report`. The channel and the dial behave exactly as before.
+ */
+export function timedDialer (dialer: PathDialer, report: (attempt: PathAttempt) => void): PathDialer {
+  return {
+    name: dialer.name,
+    method: dialer.method,
+    async dial (target: PeerTarget, protocol: string, options: AbortOptions = {}): Promise<MessageChannel> {
+      const attempt: PathAttempt = {
+        id: nextId++,
+        peerId: target.peerId,
+        path: dialer.name,
+        method: dialer.method,
+        state: 'opening',
+        startedAt: Date.now()
+      }
+      report({ ...attempt })
+      try {
+        const channel = await dialer.dial(target, protocol, options)
+        attempt.state = 'open'
+        attempt.setupMs = Date.now() - attempt.startedAt
+        attempt.method = channel.method
+        report({ ...attempt })
+        return observeClose(channel, () => {
+          if (attempt.state === 'closed') return
+          attempt.state = 'closed'
+          report({ ...attempt })
+        })
+      } catch (err) {
+        attempt.state = 'failed'
+        attempt.setupMs = Date.now() - attempt.startedAt
+        attempt.error = (err as Error).message
+        report({ ...attempt })
+        throw err
+      }
+    }
+  }
+}
+
+/** The same channel, calling `onClose` once it is closed or its messages end. */
+function observeClose (channel: MessageChannel, onClose: () => void): MessageChannel {
+  return {
+    get method () { return channel.method },
+    get maxMessageSize () { return channel.maxMessageSize },
+    send: async (message, options) => channel.send(message, options),
+    async * [Symbol.asyncIterator] () {
+      try {
+        yield * channel
+      } finally {
+        onClose()
+      }
+    },
+    close: async (options) => {
+      try {
+        await channel.close(options)
+      } finally {
+        onClose()
+      }
+    },
+    abort: (err) => {
+      channel.abort(err)
+      onClose()
+    }
+  }
+}
