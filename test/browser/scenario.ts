@@ -9,15 +9,21 @@
 import { createHash, randomBytes } from 'node:crypto'
 import { execFile } from 'node:child_process'
 import { mkdirSync } from 'node:fs'
+import { readFile, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { launchChromium } from './support/chromium.js'
 import { downloadFromLink, fetchesSeen, openDemo, shareFile, waitOnline } from './support/demo-pages.js'
 import { startChiralNode } from './support/node-process.js'
+import { startNodePeer } from './support/node-peer.js'
+import type { ChiralNodeProcess } from './support/node-process.js'
+import type { NodePeer } from './support/node-peer.js'
 import type { DownloadOutcome, ShareOutcome } from './support/demo-pages.js'
-import type { Browser } from 'playwright-core'
+import type { Browser, Page } from 'playwright-core'
 
 export interface ScenarioInit {
-  kind: 'browser-to-browser'
+  /** Who shares and who downloads: two pages, or a Node peer and a page. */
+  kind: 'browser-to-browser' | 'node-to-browser' | 'browser-to-node'
   /** Drop all UDP in the namespace, so no WebRTC path can work. */
   blockWebRTC: boolean
   sizeBytes: number
@@ -32,9 +38,14 @@ export interface ScenarioResult {
   kind: ScenarioInit['kind']
   blockWebRTC: boolean
   expectedSha256: string
-  share: ShareOutcome
-  download: DownloadOutcome
-  /** What the sharing page counted: fetches and their methods. */
+  cid: string
+  /** Set when a page shared. */
+  share?: ShareOutcome
+  /** Set when a page downloaded. */
+  download?: DownloadOutcome
+  /** Set when the Node peer downloaded. */
+  nodeDownload?: { method: string, bytesByMethod: Record<string, number>, sha256: string, bytes: number, ms: number }
+  /** What the sharing side counted: fetches and their methods. */
   providerSaw: { count: number, methods: string[] }
   log: string[]
 }
@@ -59,26 +70,75 @@ async function main (): Promise<ScenarioResult> {
   // its candidates on the namespace's veth.
   const node = await startChiralNode({ bundle: init.nodeBundle, host: '0.0.0.0', demoDir: init.demoDir, workDir: init.workDir })
   let browser: Browser | undefined
+  let peer: NodePeer | undefined
   try {
     browser = await launchChromium({ workDir: init.workDir })
     const content = randomBytes(init.sizeBytes)
     const expectedSha256 = createHash('sha256').update(content).digest('hex')
-    const a = await openDemo(browser, `${node.demoUrl}#/share`, note)
-    const b = await openDemo(browser, `${node.demoUrl}#/network`, note)
-    await Promise.all([waitOnline(a), waitOnline(b)]).catch(async (err: Error) => {
-      await a.screenshot({ path: `${init.screenshotsDir}/${init.label}-offline-a.png`, fullPage: true }).catch(() => {})
-      await b.screenshot({ path: `${init.screenshotsDir}/${init.label}-offline-b.png`, fullPage: true }).catch(() => {})
-      throw err
-    })
-    const share = await shareFile(a, `chiral-${init.label}.bin`, content)
-    const download = await downloadFromLink(b, share.link, init.screenshotsDir, init.label, init.workDir)
-    const providerSaw = await fetchesSeen(a)
-    return { kind: init.kind, blockWebRTC: init.blockWebRTC, expectedSha256, share, download, providerSaw, log }
+    const base = { kind: init.kind, blockWebRTC: init.blockWebRTC, expectedSha256, log }
+    const name = `chiral-${init.label}.bin`
+    switch (init.kind) {
+      case 'browser-to-browser': {
+        const [a, b] = await Promise.all([openOnline(browser, node, '#/share'), openOnline(browser, node, '#/network')])
+        const share = await shareFile(a, name, content)
+        const download = await downloadFromLink(b, share.link, init.screenshotsDir, init.label, init.workDir)
+        return { ...base, cid: share.cid, share, download, providerSaw: await fetchesSeen(a) }
+      }
+      case 'node-to-browser': {
+        peer = await startNodePeer({ relays: relayAddrs(node), signalingUrl: node.signalingUrl })
+        const b = await openOnline(browser, node, '#/network')
+        const file = join(init.workDir, name)
+        await writeFile(file, content)
+        const cid = await peer.share(file)
+        const download = await downloadFromLink(b, `${node.demoUrl}#/download/${cid}`, init.screenshotsDir, init.label, init.workDir)
+        return { ...base, cid, download, providerSaw: { count: peer.served.length, methods: [...peer.served] } }
+      }
+      case 'browser-to-node': {
+        peer = await startNodePeer({ relays: relayAddrs(node), signalingUrl: node.signalingUrl })
+        const a = await openOnline(browser, node, '#/share')
+        const share = await shareFile(a, name, content)
+        const started = Date.now()
+        const dir = join(init.workDir, 'node-downloads')
+        const result = await peer.fetch(share.cid, dir)
+        const bytes = await readFile(result.path ?? '')
+        return {
+          ...base,
+          cid: share.cid,
+          share,
+          nodeDownload: {
+            method: result.method,
+            bytesByMethod: result.bytesByMethod,
+            sha256: createHash('sha256').update(bytes).digest('hex'),
+            bytes: bytes.length,
+            ms: Date.now() - started
+          },
+          providerSaw: await fetchesSeen(a)
+        }
+      }
+    }
   } finally {
+    await peer?.stop().catch(() => {})
     await browser?.close().catch(() => {})
     await node.stop()
     note(node.output().slice(-2000))
   }
+}
+
+/** The node's WebSocket and TCP addresses on loopback, for Node peers. */
+function relayAddrs (node: ChiralNodeProcess): string[] {
+  return node.multiaddrs.filter((a) => a.startsWith('/ip4/127.0.0.1/'))
+}
+
+/** Opens the demo at `hash` and waits until the page holds a relay reservation. */
+async function openOnline (browser: Browser, node: ChiralNodeProcess, hash: string): Promise<Page> {
+  const page = await openDemo(browser, `${node.demoUrl}${hash}`, note)
+  try {
+    await waitOnline(page)
+  } catch (err) {
+    await page.screenshot({ path: join(init.screenshotsDir, `${init.label}-offline.png`), fullPage: true }).catch(() => {})
+    throw err
+  }
+  return page
 }
 
 main().then((result) => {

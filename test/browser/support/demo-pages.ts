@@ -25,6 +25,8 @@ export interface DownloadOutcome {
   ms: number
   screenshots: string[]
   midTransferScreenshots: boolean
+  /** The paths the downloading page offered its transport (`webrtc`, `relay`). */
+  offeredPaths: string[]
 }
 
 export async function openDemo (browser: Browser, url: string, log: (line: string) => void): Promise<Page> {
@@ -62,21 +64,17 @@ export async function shareFile (page: Page, name: string, content: Buffer): Pro
  * clicks Save and hashes the saved file.
  */
 export async function downloadFromLink (page: Page, link: string, shotsDir: string, label: string, workDir: string, timeout = 120_000): Promise<DownloadOutcome> {
-  // Record every method the badge shows, from inside the page, from its first frame.
-  await page.addInitScript(() => {
-    const seen: string[] = []
-    ;(window as unknown as { __badgeHistory: string[] }).__badgeHistory = seen
-    const observe = (): void => {
-      const m = document.querySelector('[data-testid="method-badge"]')?.getAttribute('data-method')
-      if (m != null && m !== '' && seen.at(-1) !== m) seen.push(m)
-    }
-    new MutationObserver(observe).observe(document, { subtree: true, childList: true, attributes: true, attributeFilter: ['data-method'] })
-  })
+  // Record every method the badge shows, from inside the page. A link to
+  // the page already open only changes the hash (no reload), so install the
+  // recorder both for a fresh load and into the current document.
+  await page.addInitScript({ content: recordBadges })
   const started = Date.now()
   await page.goto(link)
+  await page.evaluate(recordBadges)
   const cidHash = new URL(link).hash
   const screenshots: string[] = []
   let mid = false
+  let offeredPaths: string[] = []
   try {
     await page.waitForFunction(() => {
       const p = document.querySelector('[data-testid="progress"]') as HTMLProgressElement | null
@@ -93,6 +91,7 @@ export async function downloadFromLink (page: Page, link: string, shotsDir: stri
     await page.screenshot({ path: network, fullPage: true })
     screenshots.push(network)
     mid = mid && await page.evaluate(() => document.querySelector('[data-testid="path-table"] tr[data-state="open"]') !== null)
+    offeredPaths = (await page.getByTestId('offered-paths').getAttribute('data-paths') ?? '').split(',').filter((p) => p !== '')
     await page.evaluate((hash) => { window.location.hash = hash }, cidHash)
   } catch (err) {
     const failed = join(shotsDir, `${label}-failed.png`)
@@ -111,7 +110,7 @@ export async function downloadFromLink (page: Page, link: string, shotsDir: stri
   const ms = Date.now() - started
   const badge = await page.getByTestId('method-badge').getAttribute('data-method') ?? ''
   const result = JSON.parse(await page.getByTestId('result-details').getAttribute('data-result') ?? '{}') as DownloadOutcome['result']
-  const badgeHistory = await page.evaluate(() => (window as unknown as { __badgeHistory: string[] }).__badgeHistory)
+  const badgeHistory = await page.evaluate(() => (window as unknown as { __badgeHistory?: string[] }).__badgeHistory ?? [])
   const [saved] = await Promise.all([page.waitForEvent('download'), page.getByTestId('save').click()])
   const file = join(workDir, `${label}-saved.bin`)
   await saved.saveAs(file)
@@ -124,7 +123,8 @@ export async function downloadFromLink (page: Page, link: string, shotsDir: stri
     bytes: bytes.length,
     ms,
     screenshots,
-    midTransferScreenshots: mid
+    midTransferScreenshots: mid,
+    offeredPaths
   }
 }
 
@@ -137,3 +137,19 @@ export async function fetchesSeen (page: Page): Promise<{ count: number, methods
   const methods = await el.locator('[data-method]').evaluateAll((nodes) => nodes.map((n) => n.getAttribute('data-method') ?? ''))
   return { count, methods }
 }
+
+/**
+ * Runs in the page: keeps `window.__badgeHistory`, every method the badge
+ * showed, in order. Plain JavaScript text, so no compiler helper leaks in.
+ */
+const recordBadges = `(() => {
+  if (window.__badgeHistory !== undefined) return
+  const seen = []
+  window.__badgeHistory = seen
+  const observe = () => {
+    const m = document.querySelector('[data-testid="method-badge"]')?.getAttribute('data-method')
+    if (m != null && m !== '' && seen.at(-1) !== m) seen.push(m)
+  }
+  new MutationObserver(observe).observe(document, { subtree: true, childList: true, attributes: true, attributeFilter: ['data-method'] })
+  observe()
+})()`

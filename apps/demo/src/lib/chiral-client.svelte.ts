@@ -58,6 +58,8 @@ export class ChiralClient {
   reservations = $state<string[]>([])
   connections = $state<ConnectionView[]>([])
   attempts = $state<PathAttempt[]>([])
+  /** Names of the paths a download tries (`webrtc`, `relay`). */
+  offeredPaths = $state<string[]>([])
   /** Incoming transfer sessions by method (how others fetched from us). */
   served = $state<Array<{ method: string, at: number, open: boolean }>>([])
 
@@ -127,6 +129,7 @@ export class ChiralClient {
     await provider.start()
     this.paths = createTransferPaths({ node, signaling, provider }, s, this.recordAttempt)
     await this.paths.start()
+    this.offeredPaths = this.paths.dialers.map((d) => d.name)
     this.receiver = createReceiver({ node, discovery: this.discovery, dialers: this.paths.dialers })
     await this.receiver.start()
     this.timer = setInterval(this.refreshConnections, 1000)
