@@ -115,6 +115,8 @@ async function main (): Promise<ScenarioResult> {
           providerSaw: await fetchesSeen(a)
         }
       }
+      default:
+        throw new Error(`unknown scenario kind ${String(init.kind)}`)
     }
   } finally {
     await peer?.stop().catch(() => {})

@@ -44,9 +44,6 @@ export interface ConnectionView {
   direction: string
   status: string
   openedAt: number
-  /** From the first packet to an encrypted, multiplexed connection, ms. */
-  setupMs?: number
-  isRelay: boolean
 }
 
 export class ChiralClient {
@@ -171,17 +168,13 @@ export class ChiralClient {
 }
 
 function connectionView (c: Connection): ConnectionView {
-  const method = methodOfConnection(c)
-  const upgraded = c.timeline.upgraded
   return {
     id: c.id,
     peerId: c.remotePeer.toString(),
     remoteAddr: c.remoteAddr.toString(),
-    method,
+    method: methodOfConnection(c),
     direction: c.direction,
     status: c.status,
-    openedAt: c.timeline.open,
-    ...(upgraded === undefined ? {} : { setupMs: upgraded - c.timeline.open }),
-    isRelay: method === 'relay'
+    openedAt: c.timeline.open
   }
 }
