@@ -18,8 +18,13 @@ describe('reconnect after a server restart on the same port', () => {
       }
       await Promise.all(clients.map(async (c) => untilOpen(c)))
       const connectingCounts = clients.map(() => 0)
+      const backoffDelays: number[] = []
       clients.forEach((c, i) => c.addEventListener('state', (e) => {
         if (e.detail.status === 'connecting') connectingCounts[i]!++
+        if (e.detail.status === 'backing-off') {
+          backoffDelays.push(e.detail.delay ?? -1)
+          expect(e.detail.retryAt! - Date.now()).toBeLessThanOrEqual(e.detail.delay!)
+        }
       }))
 
       await server.stop()
@@ -27,6 +32,9 @@ describe('reconnect after a server restart on the same port', () => {
       await new Promise((resolve) => setTimeout(resolve, 1500))
       expect(clients.every((c) => c.status === 'connecting' || c.status === 'backing-off')).toBe(true)
       expect(Math.min(...connectingCounts)).toBeGreaterThanOrEqual(3)
+      // Each backing-off state says how long until the next attempt (capped).
+      expect(backoffDelays.length).toBeGreaterThan(0)
+      expect(backoffDelays.every((d) => d >= 0 && d <= 200)).toBe(true)
 
       // A message sent while down is queued and goes out after re-registration.
       // The server may see it before its target re-registered: then the

@@ -48,7 +48,7 @@ export interface WebSocketSignalingEvents extends SignalingEvents {
   'peer-joined': CustomEvent<string>
   'peer-left': CustomEvent<string>
   /** The connection changed state. */
-  state: CustomEvent<{ status: ConnectionStatus, attempt: number }>
+  state: CustomEvent<{ status: ConnectionStatus, attempt: number, delay?: number, retryAt?: number }>
   /** The server sent an error frame. */
   'server-error': CustomEvent<{ code: SignalingErrorCode, message: string }>
 }
@@ -159,7 +159,9 @@ export class WebSocketSignaling extends TypedEventEmitter<WebSocketSignalingEven
     this.state = next
     const attempt = next.status === 'connecting' || next.status === 'backing-off' ? next.attempt : 0
     log('%s → %s (attempt %d)', from, next.status, attempt)
-    this.safeDispatchEvent('state', { detail: { status: next.status, attempt } })
+    // While backing off, say when the next attempt starts (for a countdown).
+    const retry = next.status === 'backing-off' ? { delay: next.delay, retryAt: Date.now() + next.delay } : {}
+    this.safeDispatchEvent('state', { detail: { status: next.status, attempt, ...retry } })
   }
 
   private connect (): void {
