@@ -1,5 +1,4 @@
-import { chunkLength } from '@chiral/core'
-import { isChiralError } from '@chiral/core'
+import { chunkLength, isChiralError } from '@chiral/core'
 import { PIECE_HEADER_LENGTH, MIN_MESSAGE_SIZE } from '../protocol/constants.js'
 import { allocatePiece, decodeMessage, encodeError, encodeReady } from '../protocol/messages.js'
 import type { ContentSource } from './content-source.js'

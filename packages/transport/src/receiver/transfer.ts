@@ -1,4 +1,4 @@
-import { AbortError, chunkLength, decodeManifest, isChiralError } from '@chiral/core'
+import { AbortError, chunkLength, decodeManifest, isChiralError, verifyChunk } from '@chiral/core'
 import { logger } from '@libp2p/logger'
 import { TypedEventEmitter } from 'main-event'
 import {
@@ -7,104 +7,17 @@ import {
 import { ChannelWorker } from './channel-worker.js'
 import { ChunkScheduler } from './chunk-scheduler.js'
 import { RateMeter } from './rate-meter.js'
-import { verifyChunk } from '@chiral/core'
+import { DEFAULT_WINDOW } from './transfer-types.js'
+import type {
+  AttachedChannel, AttachOptions, PathRecord, TransferEvents, TransferInit, TransferProgress, TransferResult
+} from './transfer-types.js'
 import type { ChannelWorkerHandlers } from './channel-worker.js'
 import type { WireErrorCode } from '../protocol/constants.js'
 import type { SinkOutput, TransferSink } from '../sinks/sink.js'
-import type { ContentId, Manifest, MessageChannel, TransferMethod } from '@chiral/core'
+import type { ContentId, Manifest, MessageChannel } from '@chiral/core'
 
-/** Chunks requested and not yet verified, per channel (default 8: 8 MiB of 1 MiB chunks). */
-export const DEFAULT_WINDOW = 8
-
-export interface TransferProgress {
-  /** Verified bytes of the file, resumed ones included. */
-  bytes: number
-  total: number
-  /** Bytes per second received over the last 2 s. */
-  rate: number
-  /** Method of the channel that delivered the latest chunk. */
-  method: TransferMethod
-}
-
-/** One channel's part in a transfer. */
-export interface PathRecord {
-  id: number
-  label: string
-  method: TransferMethod
-  attachedAt: number
-  detachedAt?: number
-  /** Chunk bytes received on it (good and bad copies). */
-  bytes: number
-  chunks: number
-  badChunks: number
-  error?: string
-}
-
-export interface TransferResult extends SinkOutput {
-  cid: ContentId
-  /** The manifest's name as sent (the file on disk has the sanitised one, see `path`). */
-  name: string
-  /** File size. */
-  bytes: number
-  /** Chunk bytes received in this run (bad copies included). */
-  transferredBytes: number
-  /** Bytes already held when the fetch started (resume). */
-  resumedBytes: number
-  durationMs: number
-  /** The method that carried the most bytes. */
-  method: TransferMethod
-  bytesByMethod: Record<string, number>
-  /** Every channel used, in attach order. */
-  paths: PathRecord[]
-  /** Chunks that failed verification and were fetched again. */
-  badChunks: number
-  verified: true
-}
-
-export interface TransferInit {
-  /** Default per-channel window, in chunks. */
-  window?: number
-  /** Bad copies of one chunk before the transfer fails (default 3). */
-  maxChunkAttempts?: number
-  /** Bad chunks from one channel before it is dropped (default 3). */
-  maxBadChunksPerChannel?: number
-  onProgress?: (progress: TransferProgress) => void
-  signal?: AbortSignal
-}
-
-export interface AttachOptions {
-  /** Name in the path history (default: the channel's method). */
-  label?: string
-  /** Chunks in flight on this channel (default: the transfer's window). */
-  window?: number
-  /** Attach without sending requests until `setPaused(ch, false)`. */
-  paused?: boolean
-}
-
-/** A channel attached to a transfer, as a path selector sees it. */
-export interface AttachedChannel {
-  readonly id: number
-  readonly label: string
-  readonly method: TransferMethod
-  readonly state: 'opening' | 'ready' | 'closed'
-  /** Chunk bytes received (good and bad copies). */
-  readonly bytes: number
-  readonly chunks: number
-  readonly badChunks: number
-  /** Chunks requested or being checked. */
-  readonly inFlight: number
-  readonly window: number
-  readonly paused: boolean
-}
-
-export interface TransferEvents {
-  manifest: CustomEvent<Manifest>
-  progress: CustomEvent<TransferProgress>
-  'chunk:verified': CustomEvent<{ index: number, channel: AttachedChannel }>
-  'chunk:bad': CustomEvent<{ index: number, channel: AttachedChannel }>
-  'channel:attach': CustomEvent<AttachedChannel>
-  'channel:detach': CustomEvent<AttachedChannel>
-}
+export { DEFAULT_WINDOW }
+export type { AttachedChannel, AttachOptions, PathRecord, TransferEvents, TransferInit, TransferProgress, TransferResult }
 
 type Phase =
   | { name: 'opening' }
@@ -273,8 +186,13 @@ export class Transfer extends TypedEventEmitter<TransferEvents> {
     if (this.phase.name !== 'opening' || this.openingManifest) return
     this.openingManifest = true
     const held = await this.sink.open(manifest, this.init.signal == null ? {} : { signal: this.init.signal })
+    const now = this.phase as Phase
+    if (now.name !== 'opening') {
+      // Failed or cancelled while the sink was opening: fail() could not release it.
+      await this.sink.abort(now.name === 'failed' ? now.error : new AbortError())
+      return
+    }
     this.sinkOpen = true
-    if (this.phase.name !== 'opening') return
     const scheduler = new ChunkScheduler(manifest.chunks.length)
     for (const index of held) {
       scheduler.markVerified(index)
