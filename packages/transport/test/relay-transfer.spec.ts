@@ -160,6 +160,19 @@ describe('transfer over the relay path (1 server, 2 peers on loopback)', () => {
     expect(err).toMatchObject({ name: 'ContentNotFoundError', code: 'content-not-found' })
   })
 
+  it('fails with PathDialError when no path opens, and NoProvidersError with nobody to ask', async () => {
+    const { provider, receiver } = await pair()
+    const manifest = await provider.share(new Blob([new Uint8Array(100)]), { name: 'nopath.bin' })
+    // The relay server itself: reachable directly, but it has no circuit address.
+    await expect(receiver.fetch(manifest.cid, {
+      providers: [{ peerId: net.server.peerId.toString(), multiaddrs: net.server.getMultiaddrs() }],
+      destination: join(dir, 'out-nopath'),
+      signal: AbortSignal.timeout(30_000)
+    })).rejects.toMatchObject({ name: 'PathDialError', code: 'path-dial-failed' })
+    await expect(receiver.fetch(manifest.cid, { destination: join(dir, 'out-nobody') }))
+      .rejects.toMatchObject({ code: 'no-providers' })
+  })
+
   it('the relay dialer opens a relayed channel even though a direct address is not known', async () => {
     const channel = await relayDialer(net.peers[1]!).dial(targetOf(net.peers[0]!), '/chiral/transfer/1.0.0', { signal: AbortSignal.timeout(10_000) })
     expect(channel.method).toBe('relay')
