@@ -1,6 +1,11 @@
 // Platform-independent exports of @chiral/transport.
 
 // Channels
+export {
+  DataChannelMessageChannel, createDataChannelMessageChannel, negotiatedMaxMessageSize,
+  MAX_DATA_CHANNEL_MESSAGE_SIZE, DEFAULT_DATA_CHANNEL_MESSAGE_SIZE, DEFAULT_HIGH_WATER_MARK, DEFAULT_LOW_WATER_MARK
+} from './channels/data-channel.js'
+export type { DataChannelMessageChannelInit, ChannelEnd } from './channels/data-channel.js'
 export { libp2pStreamChannel, STREAM_MAX_MESSAGE_SIZE } from './channels/libp2p-stream.js'
 export type { Libp2pStreamChannelInit } from './channels/libp2p-stream.js'
 export { MessageQueue } from './channels/message-queue.js'
@@ -16,6 +21,10 @@ export {
 export { methodOfConnection } from './paths/connection-method.js'
 export { circuitAddresses, relayDialer } from './paths/relay.js'
 export type { RelayDialerInit } from './paths/relay.js'
+export { WebRTCPathDialer, createWebRTCPathDialer, DEFAULT_CONNECT_TIMEOUT } from './paths/webrtc.js'
+export type { WebRTCComponents, WebRTCInit } from './paths/webrtc.js'
+export { WebRTCListener, createWebRTCListener } from './paths/webrtc-listener.js'
+export type { WebRTCListenerInit, WebRTCListenerEvents, WebRTCChannelInfo, WebRTCChannelHandler } from './paths/webrtc-listener.js'
 
 // Protocol
 export { TRANSFER_PROTOCOL, WIRE_ERROR_CODES } from './protocol/constants.js'
@@ -39,6 +48,12 @@ export { DEFAULT_WINDOW, Transfer } from './receiver/transfer.js'
 export type {
   AttachedChannel, AttachOptions, PathRecord, TransferEvents, TransferInit, TransferProgress, TransferResult
 } from './receiver/transfer.js'
+
+// WebRTC
+export { IceFailedError, DataChannelClosedError, PeerConnectionLostError, ProtocolNotServedError } from './webrtc/errors.js'
+export { DEFAULT_ICE_SERVERS } from './webrtc/ice-servers.js'
+export type { IceConfig } from './webrtc/ice-servers.js'
+export type { RTCPeerConnectionConstructor } from './webrtc/peer-connection.js'
 
 // Sinks
 export { blobSink } from './sinks/blob-sink.js'

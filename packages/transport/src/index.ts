@@ -14,6 +14,7 @@ import type { TransferSink } from './sinks/sink.js'
 
 export * from './exports.js'
 export { fileSource } from './provider/file-source.js'
+export { NodeRTCPeerConnection } from './webrtc/node-peer-connection.js'
 export { fileSink } from './sinks/file-sink.js'
 export type { FileSink, FileSinkInit } from './sinks/file-sink.js'
 export type { ResumeRecord } from './sinks/resume-record.js'

@@ -1,0 +1,225 @@
+/**
+ * A NAT lab in network namespaces (Linux, root; iproute2, iptables, coturn).
+ *
+ * ```
+ *            pub (198.18.0.1/24 on bridge br0): chiral-node, STUN (coturn)
+ *           ╱                                   ╲
+ *   ra: wan 198.18.0.11                    rb: wan 198.18.0.12
+ *       NAT (kind A)                           NAT (kind B)
+ *       lan 198.19.1.1/24                      lan 198.19.2.1/24
+ *           │                                      │
+ *   ha: 198.19.1.2 (peer A)                 hb: 198.19.2.2 (peer B)
+ * ```
+ *
+ * All addresses live only inside these namespaces (198.18.0.0/15 is the
+ * benchmarking range); no namespace has a path to the machine's own network.
+ *
+ * NAT kinds (Linux conntrack/iptables):
+ * - `cone`: endpoint-independent mapping (MASQUERADE keeps the source port)
+ *   and endpoint-independent filtering (unsolicited UDP on the WAN is
+ *   forwarded to the home host, like a full-cone NAT or a DMZ host).
+ * - `port-restricted`: endpoint-independent mapping; only replies to what the
+ *   home host sent (conntrack) get in.
+ * - `symmetric`: a random port per destination (`--random-fully`); only
+ *   replies get in.
+ * Every router drops unsolicited traffic to itself (INPUT), like a home router:
+ * without that rule a peer's early ICE check creates a conntrack entry that
+ * clashes with the SNAT mapping and even a cone NAT behaves symmetric.
+ */
+import { execFile, execFileSync, spawn } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import { promisify } from 'node:util'
+import type { ChildProcess, SpawnOptions } from 'node:child_process'
+
+const exec = promisify(execFile)
+
+export type NatKind = 'cone' | 'port-restricted' | 'symmetric'
+export const NAT_KINDS: readonly NatKind[] = ['cone', 'port-restricted', 'symmetric']
+
+export const PUB_IP = '198.18.0.1'
+export const STUN_PORT = 3478
+const WAN_IP = { a: '198.18.0.11', b: '198.18.0.12' } as const
+const LAN = { a: '198.19.1', b: '198.19.2' } as const
+
+export type Side = 'a' | 'b'
+
+export interface LabInit {
+  natA: NatKind
+  natB: NatKind
+  /** Start coturn as a STUN server in `pub` (default true). */
+  stun?: boolean
+}
+
+export interface Lab {
+  readonly prefix: string
+  readonly namespaces: { pub: string, ra: string, rb: string, ha: string, hb: string }
+  readonly homeIp: Record<Side, string>
+  readonly wanIp: Record<Side, string>
+  /** Spawns a process inside a namespace; it is killed by `destroy()`. */
+  spawn(ns: string, command: string, args: string[], options?: SpawnOptions): ChildProcess
+  /** Runs a command inside a namespace and returns its stdout. */
+  run(ns: string, command: string, args: string[]): Promise<string>
+  /** UDP packets router `side` forwarded from its home host to the other router's WAN address. */
+  udpToPeerRouter(side: Side): Promise<number>
+  destroy(): Promise<void>
+}
+
+export type LabSupport = { ok: true } | { ok: false, reason: string }
+
+/** Whether a lab can be built here, and why not. */
+export function labSupport (): LabSupport {
+  if (process.platform !== 'linux') return { ok: false, reason: 'the NAT lab needs Linux' }
+  if (process.getuid?.() !== 0) return { ok: false, reason: 'the NAT lab needs root (network namespaces, iptables)' }
+  for (const [cmd, pkg] of [['ip', 'iproute2'], ['iptables', 'iptables'], ['turnserver', 'coturn']] as const) {
+    try {
+      execFileSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' })
+    } catch {
+      return { ok: false, reason: `the NAT lab needs \`${cmd}\` (Debian package ${pkg}; npm test installs it as root)` }
+    }
+  }
+  try {
+    const probe = `chiral-probe-${randomBytes(3).toString('hex')}`
+    execFileSync('ip', ['netns', 'add', probe], { stdio: 'ignore' })
+    execFileSync('ip', ['netns', 'del', probe], { stdio: 'ignore' })
+  } catch (err) {
+    return { ok: false, reason: `cannot create network namespaces here: ${(err as Error).message.split('\n')[0] ?? ''}` }
+  }
+  return { ok: true }
+}
+
+const liveLabs = new Set<Lab>()
+process.once('exit', () => {
+  for (const lab of liveLabs) {
+    for (const ns of Object.values(lab.namespaces)) {
+      try { execFileSync('ip', ['netns', 'del', ns], { stdio: 'ignore' }) } catch {}
+    }
+  }
+})
+
+/** Builds the lab. On any failure everything made so far is removed again. */
+export async function createLab (init: LabInit): Promise<Lab> {
+  const prefix = `chl${randomBytes(2).toString('hex')}`
+  const namespaces = { pub: `${prefix}-pub`, ra: `${prefix}-ra`, rb: `${prefix}-rb`, ha: `${prefix}-ha`, hb: `${prefix}-hb` }
+  const children = new Set<ChildProcess>()
+  const made: string[] = []
+
+  const ip = async (...args: string[]): Promise<void> => { await exec('ip', args, { timeout: 10_000 }) }
+  const nsRun = async (ns: string, command: string, args: string[]): Promise<string> =>
+    (await exec('ip', ['netns', 'exec', ns, command, ...args], { timeout: 15_000 })).stdout
+  const ipt = async (ns: string, args: string): Promise<void> => { await nsRun(ns, 'iptables', ['-w', ...args.split(' ')]) }
+
+  let destroyed = false
+  const lab: Lab = {
+    prefix,
+    namespaces,
+    homeIp: { a: `${LAN.a}.2`, b: `${LAN.b}.2` },
+    wanIp: { ...WAN_IP },
+    spawn (ns, command, args, options = {}) {
+      const child = spawn('ip', ['netns', 'exec', ns, command, ...args], { stdio: ['ignore', 'pipe', 'pipe'], ...options })
+      children.add(child)
+      child.once('exit', () => children.delete(child))
+      return child
+    },
+    run: nsRun,
+    async udpToPeerRouter (side) {
+      const other = side === 'a' ? WAN_IP.b : WAN_IP.a
+      const out = await nsRun(side === 'a' ? namespaces.ra : namespaces.rb, 'iptables', ['-w', '-t', 'mangle', '-L', 'POSTROUTING', '-v', '-x', '-n'])
+      const line = out.split('\n').find((l) => l.includes('udp') && l.includes(other))
+      return Number(line?.trim().split(/\s+/)[0] ?? 0)
+    },
+    async destroy () {
+      if (destroyed) return
+      destroyed = true
+      await Promise.all([...children].map(async (child) => stopChild(child)))
+      for (const ns of made.reverse()) {
+        try { await ip('netns', 'del', ns) } catch {}
+      }
+      liveLabs.delete(lab)
+    }
+  }
+  liveLabs.add(lab)
+
+  try {
+    for (const ns of Object.values(namespaces)) {
+      await ip('netns', 'add', ns)
+      made.push(ns)
+      await ip('-n', ns, 'link', 'set', 'lo', 'up')
+    }
+    // pub: a bridge the two routers' WAN sides plug into.
+    await ip('-n', namespaces.pub, 'link', 'add', 'br0', 'type', 'bridge')
+    await ip('-n', namespaces.pub, 'addr', 'add', `${PUB_IP}/24`, 'dev', 'br0')
+    await ip('-n', namespaces.pub, 'link', 'set', 'br0', 'up')
+
+    for (const side of ['a', 'b'] as const) {
+      const router = side === 'a' ? namespaces.ra : namespaces.rb
+      const home = side === 'a' ? namespaces.ha : namespaces.hb
+      const kind = side === 'a' ? init.natA : init.natB
+      const homeIp = lab.homeIp[side]
+      // WAN: router <-> pub bridge
+      await ip('-n', router, 'link', 'add', 'wan', 'type', 'veth', 'peer', 'name', `up-${side}`, 'netns', namespaces.pub)
+      await ip('-n', namespaces.pub, 'link', 'set', `up-${side}`, 'master', 'br0')
+      await ip('-n', namespaces.pub, 'link', 'set', `up-${side}`, 'up')
+      await ip('-n', router, 'addr', 'add', `${WAN_IP[side]}/24`, 'dev', 'wan')
+      await ip('-n', router, 'link', 'set', 'wan', 'up')
+      await ip('-n', router, 'route', 'add', 'default', 'via', PUB_IP)
+      // LAN: router <-> home host
+      await ip('-n', router, 'link', 'add', 'lan', 'type', 'veth', 'peer', 'name', 'eth0', 'netns', home)
+      await ip('-n', router, 'addr', 'add', `${LAN[side]}.1/24`, 'dev', 'lan')
+      await ip('-n', router, 'link', 'set', 'lan', 'up')
+      await ip('-n', home, 'addr', 'add', `${homeIp}/24`, 'dev', 'eth0')
+      await ip('-n', home, 'link', 'set', 'eth0', 'up')
+      await ip('-n', home, 'route', 'add', 'default', 'via', `${LAN[side]}.1`)
+      await nsRun(router, 'sysctl', ['-q', '-w', 'net.ipv4.ip_forward=1'])
+      // NAT
+      await ipt(router, `-t nat -A POSTROUTING -o wan -j MASQUERADE${kind === 'symmetric' ? ' --random-fully' : ''}`)
+      if (kind === 'cone') {
+        await ipt(router, `-t nat -A PREROUTING -i wan -p udp -j DNAT --to-destination ${homeIp}`)
+        await ipt(router, `-A FORWARD -i wan -p udp -d ${homeIp} -j ACCEPT`)
+      }
+      await ipt(router, '-A FORWARD -i wan -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT')
+      await ipt(router, '-A FORWARD -i wan -j DROP')
+      await ipt(router, '-A INPUT -i wan -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT')
+      await ipt(router, '-A INPUT -i wan -j DROP')
+      // Counts UDP that went from this home straight to the other router (a direct path).
+      await ipt(router, `-t mangle -A POSTROUTING -o wan -p udp -d ${WAN_IP[side === 'a' ? 'b' : 'a']}`)
+    }
+
+    if (init.stun !== false) {
+      const stun = lab.spawn(namespaces.pub, 'turnserver', [
+        '--stun-only', '-L', PUB_IP, '--listening-port', String(STUN_PORT),
+        '--no-cli', '--no-tls', '--no-dtls', '-n', '--no-stdout-log', '--log-file', '/dev/null', '--simple-log'
+      ])
+      await waitForUdpListener(nsRun, namespaces.pub, STUN_PORT, stun)
+    }
+  } catch (err) {
+    await lab.destroy()
+    throw err
+  }
+  return lab
+}
+
+async function waitForUdpListener (nsRun: Lab['run'], ns: string, port: number, child: ChildProcess): Promise<void> {
+  const deadline = Date.now() + 10_000
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`STUN server exited with code ${child.exitCode}`)
+    const out = await nsRun(ns, 'ss', ['-uln'])
+    if (out.includes(`:${port} `)) return
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+  throw new Error(`nothing listened on UDP ${port} in ${ns}`)
+}
+
+async function stopChild (child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return
+  const exited = new Promise((resolve) => child.once('exit', resolve))
+  child.kill('SIGTERM')
+  const timer = setTimeout(() => child.kill('SIGKILL'), 3000)
+  await exited
+  clearTimeout(timer)
+}
+
+/** Namespaces whose names start with `prefix` (to assert nothing is left behind). */
+export function namespacesWithPrefix (prefix: string): string[] {
+  const out = execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' })
+  return out.split('\n').map((l) => l.split(' ')[0] ?? '').filter((n) => n.startsWith(prefix))
+}
