@@ -39,6 +39,16 @@ export { Provider } from './provider/provider.js'
 export type { ProviderComponents, ProviderEvents, ProviderInit, SessionEventDetail, ShareOptions } from './provider/provider.js'
 export type { ChunkHook, ServeSessionStats } from './provider/serve-session.js'
 
+// Race
+export { PathRace } from './race/race.js'
+export type { PathRaceComponents, PathRaceEvents, PathRaceInit, PeerHistory, RunOptions } from './race/race.js'
+export { PathSelector } from './race/path-selector.js'
+export type { ChannelPlan, PathSelectorInit, Selection } from './race/path-selector.js'
+export { PeerPaths } from './race/peer-paths.js'
+export type { PathDownDetail, PathEventDetail, PathReport, PathSwitchDetail, PeerPathsEvents, PeerPathsInit } from './race/peer-paths.js'
+export { tierOf, transition as transitionPath } from './race/path-state.js'
+export type { PathInfo, PathState, PathStatus, PathTier } from './race/path-state.js'
+
 // Receiver
 export { ChunkScheduler } from './receiver/chunk-scheduler.js'
 export type { ChunkState } from './receiver/chunk-scheduler.js'

@@ -2,9 +2,12 @@ import { NoProvidersError, NotStartedError, parseContentId } from '@chiral/core'
 import { logger } from '@libp2p/logger'
 import { PathDialError } from '../errors.js'
 import { relayDialer } from '../paths/relay.js'
+import { PathRace } from '../race/race.js'
 import { TRANSFER_PROTOCOL } from '../protocol/constants.js'
 import { Transfer } from './transfer.js'
 import type { TransferProgress, TransferResult } from './transfer.js'
+import type { PathSelectorInit } from '../race/path-selector.js'
+import type { PathReport, PathSwitchDetail, PeerPaths, PeerPathsInit } from '../race/peer-paths.js'
 import type { TransferSink } from '../sinks/sink.js'
 import type {
   AbortOptions, ContentId, MessageChannel, PathDialer, PeerTarget, ProviderInfo, Startable
@@ -15,14 +18,14 @@ import type { Libp2p, Logger } from '@libp2p/interface'
 export interface ReceiverComponents {
   /** Used for the default relay path and for logging. */
   node?: Pick<Libp2p, 'dial' | 'getConnections'> & { logger?: Libp2p['logger'] }
-  /** Paths to try for each provider, in order (default: the relay path over `node`). */
+  /** Paths raced for each provider, all at once (default: the relay path over `node`). */
   dialers?: PathDialer[]
   /** Finds providers when `fetch()` is given none. */
   discovery?: { findProviders(cid: ContentId, options?: AbortOptions): AsyncIterable<ProviderInfo> }
 }
 
-/** Settings of a receiver. */
-export interface ReceiverInit {
+/** Settings of a receiver (the path selector's included). */
+export interface ReceiverInit extends PathSelectorInit, PeerPathsInit {
   protocol?: string
   /** Chunks in flight per channel (default 8). */
   window?: number
@@ -54,9 +57,19 @@ export interface FetchOptions extends AbortOptions {
   window?: number
   /** Called with the transfer as soon as it exists (to watch its channel and chunk events). */
   onTransfer?: (transfer: Transfer) => void
+  /** Called with each provider's paths as the race to it starts (path:up / path:down / path:switch events). */
+  onPeerPaths?: (peer: PeerPaths) => void
 }
 
-export type FetchResult = TransferResult
+/** A verified file, plus how the paths to its providers did. */
+export interface FetchResult extends TransferResult {
+  /** Every path raced to every provider: dial outcome and setup time. */
+  pathReports: PathReport[]
+  /** Moves of new requests from one path to another, in order (the first one is the start). */
+  switches: PathSwitchDetail[]
+  /** From the fetch call to the first verified chunk (undefined when nothing had to be fetched). */
+  timeToFirstByteMs?: number
+}
 
 /** How a platform picks a sink when the caller gives none. */
 export type DefaultSink = (options: FetchOptions) => TransferSink
@@ -74,6 +87,8 @@ export class Receiver implements Startable {
   private readonly init: ReceiverInit
   private readonly defaultSink: DefaultSink
   private readonly dialers: PathDialer[]
+  /** The path race every fetch uses; its `path:*` events cover all fetches. */
+  readonly race: PathRace
   private readonly log: Logger
   private readonly active = new Set<Transfer>()
   private controller?: AbortController
@@ -84,6 +99,7 @@ export class Receiver implements Startable {
     this.defaultSink = defaultSink
     this.protocol = init.protocol ?? TRANSFER_PROTOCOL
     this.dialers = components.dialers ?? (components.node == null ? [] : [relayDialer(components.node)])
+    this.race = new PathRace({ dialers: this.dialers }, init)
     this.log = components.node?.logger?.forComponent('chiral:transport:receiver') ?? logger('chiral:transport:receiver')
   }
 
@@ -120,14 +136,30 @@ export class Receiver implements Startable {
 
   /** Fetches `cid` and resolves once every byte verified and the file is final. */
   async fetch (cid: ContentId | string, options: FetchOptions = {}): Promise<FetchResult> {
+    const startedAt = Date.now()
     const transfer = this.createTransfer(cid, options)
+    let firstChunkAt: number | undefined
+    transfer.addEventListener('chunk:verified', () => { firstChunkAt ??= Date.now() }, { once: true })
     options.onTransfer?.(transfer)
+    const peers: PeerPaths[] = []
+    const switches: PathSwitchDetail[] = []
+    const onPeer = (peer: PeerPaths): void => {
+      peers.push(peer)
+      peer.addEventListener('path:switch', (e) => { switches.push(e.detail) })
+      options.onPeerPaths?.(peer)
+    }
     for (const channel of options.channels ?? []) transfer.attach(channel)
-    void this.dialProviders(transfer, options).catch((err: Error) => { transfer.cancel(err) })
-    return transfer.result
+    void this.dialProviders(transfer, options, onPeer).catch((err: Error) => { transfer.cancel(err) })
+    const result = await transfer.result
+    return {
+      ...result,
+      pathReports: peers.flatMap((p) => p.report()),
+      switches,
+      ...(firstChunkAt === undefined ? {} : { timeToFirstByteMs: firstChunkAt - startedAt })
+    }
   }
 
-  private async dialProviders (transfer: Transfer, options: FetchOptions): Promise<void> {
+  private async dialProviders (transfer: Transfer, options: FetchOptions, onPeer: (peer: PeerPaths) => void): Promise<void> {
     const signal = options.signal == null ? this.controller?.signal : AbortSignal.any([options.signal, ...(this.controller == null ? [] : [this.controller.signal])])
     const max = this.init.maxProviders ?? 3
     const providers = options.providers != null
@@ -140,23 +172,11 @@ export class Receiver implements Startable {
     let attached = (options.channels ?? []).length
     await Promise.all(providers.map(async (provider) => {
       const target: PeerTarget = { peerId: provider.peerId.toString(), multiaddrs: provider.multiaddrs }
-      for (const dialer of this.dialers) {
-        if (transfer.finished) return
-        try {
-          const dialSignal = AbortSignal.any([AbortSignal.timeout(this.init.dialTimeout ?? 30_000), ...(signal == null ? [] : [signal])])
-          const channel = await dialer.dial(target, this.protocol, { signal: dialSignal })
-          if (transfer.finished) {
-            await channel.close().catch(() => {})
-            return
-          }
-          transfer.attach(channel, { label: `${dialer.name}:${target.peerId.slice(-8)}` })
-          attached++
-          return
-        } catch (err) {
-          this.log('%s path to %s failed - %e', dialer.name, target.peerId, err)
-          errors.push(err as Error)
-        }
-      }
+      if (transfer.finished) return
+      const peer = await this.race.run(transfer, target, this.protocol, { ...(signal == null ? {} : { signal }), onPeer })
+      const reports = peer.report()
+      if (reports.some((r) => r.status === 'up' || r.status === 'down')) attached++
+      for (const r of reports) if (r.error !== undefined && r.status === 'failed') errors.push(new Error(`${r.path}: ${r.error}`))
     }))
     if (attached === 0 && !transfer.finished) {
       throw errors.length > 0 && signal?.aborted !== true

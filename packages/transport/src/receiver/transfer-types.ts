@@ -75,6 +75,8 @@ export interface AttachedChannel {
   readonly label: string
   readonly method: TransferMethod
   readonly state: 'opening' | 'ready' | 'closed'
+  /** When it was attached (ms since the epoch). */
+  readonly attachedAt: number
   /** Chunk bytes received (good and bad copies). */
   readonly bytes: number
   readonly chunks: number

@@ -106,6 +106,16 @@ export class Transfer extends TypedEventEmitter<TransferEvents> {
     return this.phase.name === 'running' ? this.phase.manifest : undefined
   }
 
+  /** Bytes of the file verified so far (resumed ones included). */
+  get bytesVerified (): number {
+    return this.verifiedBytes
+  }
+
+  /** The window a channel gets unless told otherwise. */
+  get defaultWindow (): number {
+    return Math.max(1, this.init.window ?? DEFAULT_WINDOW)
+  }
+
   get finished (): boolean {
     return this.phase.name === 'done' || this.phase.name === 'failed'
   }
