@@ -20,5 +20,7 @@ export { ContentDiscovery, createDiscovery } from './discovery/content-discovery
 export type { ProviderInfo, ContentDiscoveryInit, ContentDiscoveryEvents, FindProvidersOptions, AnnounceEventDetail } from './discovery/content-discovery.js'
 export { DHT_PROTOCOL, DEFAULT_RELAY_LIMITS } from './presets/options.js'
 export type { NodeRole, NodeInit, ServerNodeInit, PeerNodeInit, BrowserNodeInit, CommonNodeInit, RelayLimits } from './presets/options.js'
+export type { WebRTCSetting } from './presets/options.js'
+export { WEBRTC_LISTEN } from './presets/webrtc.js'
 export type { ChiralNode, ChiralServices } from './presets/common.js'
 export { relayAddresses, waitForRelayReservation } from './presets/wait-for-relay.js'

@@ -21,6 +21,8 @@ export {
 export { methodOfConnection } from './paths/connection-method.js'
 export { circuitAddresses, relayDialer } from './paths/relay.js'
 export type { RelayDialerInit } from './paths/relay.js'
+export { libp2pWebRTCDialer, webRTCCircuitAddresses } from './paths/libp2p-webrtc.js'
+export type { Libp2pWebRTCDialerInit } from './paths/libp2p-webrtc.js'
 export { WebRTCPathDialer, createWebRTCPathDialer, DEFAULT_CONNECT_TIMEOUT } from './paths/webrtc.js'
 export type { WebRTCComponents, WebRTCInit } from './paths/webrtc.js'
 export { WebRTCListener, createWebRTCListener } from './paths/webrtc-listener.js'

@@ -3,6 +3,7 @@ import { webSockets } from '@libp2p/websockets'
 import { createLibp2p } from 'libp2p'
 import { InvalidArgumentError } from '../errors.js'
 import { addresses, commonOptions } from './common.js'
+import { webRTCTransports, withWebRTCListen } from './webrtc.js'
 import type { ChiralNode } from './common.js'
 import type { NodeInit } from './options.js'
 
@@ -12,7 +13,9 @@ export const BROWSER_LISTEN = ['/p2p-circuit']
 /**
  * Creates a libp2p node for a browser (not started: call `start()`):
  * WebSockets + circuit-relay transport, DHT client, connections kept to the
- * configured relays with a reserved slot on each.
+ * configured relays with a reserved slot on each. With `webrtc` set, also
+ * libp2p's WebRTC transport (the browser's RTCPeerConnection), listening on
+ * `/webrtc`.
  */
 export async function createNode (init: NodeInit): Promise<ChiralNode> {
   if (init.role !== 'browser') {
@@ -20,7 +23,7 @@ export async function createNode (init: NodeInit): Promise<ChiralNode> {
   }
   return createLibp2p({
     ...commonOptions(init, true),
-    addresses: addresses(init, BROWSER_LISTEN),
-    transports: [webSockets(), circuitRelayTransport()]
+    addresses: withWebRTCListen(addresses(init, BROWSER_LISTEN), init.webrtc),
+    transports: [webSockets(), circuitRelayTransport(), ...await webRTCTransports(init.webrtc, async () => import('@libp2p/webrtc'))]
   })
 }

@@ -40,7 +40,12 @@ export function commonOptions (init: CommonNodeInit, clientMode: boolean, extraS
       // Relays are tagged keep-alive: keep trying to get back to them.
       reconnectRetries: 1_000_000,
       reconnectRetryInterval: 1000,
-      reconnectBackoffFactor: 1.5
+      reconnectBackoffFactor: 1.5,
+      // libp2p refuses more than 5 inbound connections per second from one
+      // host. Every relayed connection to a peer or browser comes from its
+      // relay's address, so a provider behind a relay would turn away the
+      // 6th receiver (or path) in a second. Servers keep the default.
+      ...(clientMode ? { inboundConnectionThreshold: 100 } : {})
     },
     services: {
       identify: identify(),

@@ -5,8 +5,10 @@ import { createLibp2p } from 'libp2p'
 import { InvalidArgumentError } from '../errors.js'
 import { addresses, commonOptions } from './common.js'
 import { DEFAULT_RELAY_LIMITS } from './options.js'
+import { webRTCTransports, withWebRTCListen } from './webrtc.js'
 import type { ChiralNode } from './common.js'
 import type { NodeInit, PeerNodeInit, RelayLimits, ServerNodeInit } from './options.js'
+import type { LoadWebRTC } from './webrtc.js'
 import type { CircuitRelayServerInit } from '@libp2p/circuit-relay-v2'
 
 /** Default listen addresses of a `server`: TCP 4001 and WebSockets 4002 on all interfaces. */
@@ -21,7 +23,8 @@ export const PEER_LISTEN = ['/ip4/0.0.0.0/tcp/0', '/p2p-circuit']
  *   sized for files, Kademlia DHT in server mode. Run it where every peer can
  *   reach it.
  * - `peer`: TCP + WebSockets + circuit-relay transport; keeps connections to
- *   the configured relays and reserves a slot on them; DHT client.
+ *   the configured relays and reserves a slot on them; DHT client. With
+ *   `webrtc` set, also libp2p's WebRTC transport, listening on `/webrtc`.
  *
  * Browsers get the `browser` role through the package's browser build.
  */
@@ -45,9 +48,20 @@ async function createServerNode (init: ServerNodeInit): Promise<ChiralNode> {
 async function createPeerNode (init: PeerNodeInit): Promise<ChiralNode> {
   return createLibp2p({
     ...commonOptions(init, true),
-    addresses: addresses(init, PEER_LISTEN),
-    transports: [tcp(), webSockets(), circuitRelayTransport()]
+    addresses: withWebRTCListen(addresses(init, PEER_LISTEN), init.webrtc),
+    transports: [tcp(), webSockets(), circuitRelayTransport(), ...await webRTCTransports(init.webrtc, loadWebRTC)]
   })
+}
+
+/**
+ * In Node, `@libp2p/webrtc` brings node-datachannel, a native module: it is
+ * imported by name at run time, only by peers that turn WebRTC on, so that
+ * bundlers leave it out (a single-file bundle cannot carry a native module,
+ * and the `server` role never needs it).
+ */
+const loadWebRTC: LoadWebRTC = async () => {
+  const specifier = '@libp2p/webrtc'
+  return import(specifier) as ReturnType<LoadWebRTC>
 }
 
 /** Turns Chiral's relay limits into circuit-relay-v2 server settings. */

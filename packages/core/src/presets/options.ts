@@ -66,12 +66,28 @@ export interface ServerNodeInit extends CommonNodeInit {
   relay?: RelayLimits
 }
 
+/**
+ * libp2p's own WebRTC transport on a `peer` or `browser` node: off by
+ * default. `true` uses libp2p's default ICE servers (public STUN); an object
+ * gives the list (tests and labs pass their own, `[]` on loopback). When on,
+ * the node also listens on `/webrtc`, so every relay reservation gives a
+ * `<relay>/p2p-circuit/webrtc/p2p/<peer>` address other libp2p peers can dial.
+ */
+export type WebRTCSetting = boolean | {
+  /** STUN/TURN servers for libp2p's peer connections. */
+  iceServers?: RTCIceServer[]
+}
+
 export interface PeerNodeInit extends CommonNodeInit {
   role: 'peer'
+  /** libp2p's WebRTC transport (`/p2p-circuit/webrtc`); off by default. */
+  webrtc?: WebRTCSetting
 }
 
 export interface BrowserNodeInit extends CommonNodeInit {
   role: 'browser'
+  /** libp2p's WebRTC transport (`/p2p-circuit/webrtc`); off by default. */
+  webrtc?: WebRTCSetting
 }
 
 export type NodeInit = ServerNodeInit | PeerNodeInit | BrowserNodeInit

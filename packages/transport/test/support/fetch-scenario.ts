@@ -1,6 +1,7 @@
 /**
- * A WebRTC fetch between two peer processes, with the public side (relay +
- * signaling server) in a third:
+ * A WebRTC fetch between two peer processes (Chiral's WebRTC path over a
+ * chosen signaling backend, or libp2p's WebRTC), with the public side
+ * (relay + signaling server) in a third:
  *
  * ```
  *   hub: core `server` node (relay) + WebSocket signaling server
@@ -27,6 +28,8 @@ export type ScenarioRole = 'hub' | 'provider' | 'fetcher'
 export type ScenarioSpawn = (role: ScenarioRole, script: string, args: string[]) => ChildProcessWithoutNullStreams
 
 export interface FetchScenarioInit {
+  /** Chiral's WebRTC path (default) or libp2p's (`backend` is then unused). */
+  path?: 'webrtc' | 'libp2p-webrtc'
   backend: SignalingBackend
   spawn: ScenarioSpawn
   /** Address the hub listens on, reachable by both peers. */
@@ -57,6 +60,7 @@ export async function runFetchScenario (init: FetchScenarioInit): Promise<FetchS
     const hub = start('hub', HUB_SCRIPT, [init.hubAddress])
     const { relay, url } = await hub.next<{ relay: string, url: string }>('ready', 30_000)
     const common: Omit<PeerOptions, 'role'> = {
+      path: init.path ?? 'webrtc',
       backend: init.backend,
       ...(init.useRelay === false ? {} : { relay }),
       ...(init.backend === 'libp2p' ? {} : { url }),
@@ -65,7 +69,7 @@ export async function runFetchScenario (init: FetchScenarioInit): Promise<FetchS
     }
     const provider = start('provider', PEER_SCRIPT, [JSON.stringify({ ...common, role: 'provide', size: init.size ?? 8 * 1024 * 1024 } satisfies PeerOptions)])
     const ready = await provider.next<ProviderReady>('ready', 60_000)
-    const fetcher = start('fetcher', PEER_SCRIPT, [JSON.stringify({ ...common, role: 'fetch', provider: ready.peerId, cid: ready.cid } satisfies PeerOptions)])
+    const fetcher = start('fetcher', PEER_SCRIPT, [JSON.stringify({ ...common, role: 'fetch', provider: ready.peerId, multiaddrs: ready.multiaddrs, cid: ready.cid } satisfies PeerOptions)])
     const fetched = await fetcher.next<FetcherResult>('result', 100_000)
     const provided = await provider.finish<ProviderResult>()
     const hubResult = await hub.finish<{ messagesRouted: number }>()
