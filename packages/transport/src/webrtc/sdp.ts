@@ -1,6 +1,20 @@
 import type { IceCandidate } from '@chiral/core'
 
 /**
+ * A description without its candidate lines (`a=candidate`,
+ * `a=end-of-candidates`): candidates travel by trickle only, and when they go
+ * out is up to the session (see `WebRTCSession`).
+ */
+export function withoutCandidates (sdp: string): string {
+  return sdp.replace(/^a=(candidate:|end-of-candidates).*(\r?\n|$)/gm, '')
+}
+
+/**
+ * Not used by Chiral's path any more (kept for the DataChannel benchmark's
+ * comparison): with the offerer as DTLS client, an offerer that applies the
+ * answer while the answerer's ICE checks are already arriving can fail its
+ * DTLS fingerprint check (see `WebRTCSession`).
+ *
  * Rewrites a received offer so that the offerer is the DTLS client
  * (`a=setup:actpass` → `a=setup:active`); the answer then says
  * `a=setup:passive`, which the offerer accepts under its own `actpass`.

@@ -3,7 +3,7 @@ import { DataChannelMessageChannel } from '../channels/data-channel.js'
 import { CandidateQueue } from './candidate-queue.js'
 import { IceFailedError, PeerConnectionLostError } from './errors.js'
 import { closePeerConnection } from './peer-connection.js'
-import { candidateToWire, offerWithOffererAsDtlsClient } from './sdp.js'
+import { candidateToWire, withoutCandidates } from './sdp.js'
 import type { DataChannelMessageChannelInit } from '../channels/data-channel.js'
 import type { SignalMessage, Signaling } from '@chiral/core'
 import type { Logger } from '@libp2p/interface'
@@ -49,6 +49,18 @@ type SessionState =
  * local candidates through `Signaling`, applies the remote description and
  * candidates (queued until the description is set), and turns the first
  * DataChannel into a `MessageChannel`.
+ *
+ * When local candidates go out: the answerer's once its answer is sent, the
+ * offerer's only once it has applied the answer. Until then the answerer
+ * cannot reach the offerer, so no ICE check arrives at an offerer that has
+ * not finished taking in the answer. That matters with node-datachannel:
+ * libdatachannel hands a remote description to ICE before it stores it for
+ * the DTLS fingerprint check, and when the remote's checks are already
+ * waiting, ICE and the whole DTLS handshake can complete in that gap; the
+ * certificate is then checked against no fingerprint and refused ("unknown
+ * CA" / "certificate verify failed"), which failed about one in five
+ * back-to-back dials on a fast link. The offer and answer carry no
+ * candidates for the same reason: every candidate goes by trickle.
  */
 export class WebRTCSession {
   readonly role: WebRTCRole
@@ -60,7 +72,7 @@ export class WebRTCSession {
   private readonly signaling: Signaling
   private readonly log: Logger
   private readonly init: WebRTCSessionInit
-  /** Local candidates wait until our description has been handed to signaling. */
+  /** Local candidates held until the descriptions are in place (see the class comment). */
   private outgoing: Array<SignalMessage> | undefined = []
   private settle?: { resolve(channel: DataChannelMessageChannel): void, reject(err: Error): void }
 
@@ -98,7 +110,7 @@ export class WebRTCSession {
       this.watchChannel(dc)
       const offer = await this.pc.createOffer()
       await this.pc.setLocalDescription(offer)
-      await this.sendDescription({ type: 'offer', sdp: offer.sdp ?? this.pc.localDescription?.sdp ?? '', session: this.id })
+      await this.signaling.send(this.remote, { type: 'offer', sdp: withoutCandidates(offer.sdp ?? this.pc.localDescription?.sdp ?? ''), session: this.id })
     } catch (err) {
       this.fail(toError(err))
     }
@@ -109,16 +121,22 @@ export class WebRTCSession {
   // node-datachannel the latter may already hold some gathered candidates, and
   // an answer carrying them intermittently fails on the offerer ("remote
   // candidate without ICE transport"). Candidates travel by trickle only.
+  //
+  // DTLS roles are the standard ones (the answerer is the DTLS client). Making
+  // the offerer the client (`offerWithOffererAsDtlsClient`) saved a second in
+  // some setups while the offerer's candidates went out with its offer, but it
+  // puts the DTLS check on the side exposed to the race described above.
 
   /** Answerer: applies the remote offer, sends the answer, resolves with the offered channel once open. */
   async accept (offerSdp: string, signal?: AbortSignal): Promise<DataChannelMessageChannel> {
     const opened = this.connecting(signal)
     try {
-      await this.pc.setRemoteDescription({ type: 'offer', sdp: offerWithOffererAsDtlsClient(offerSdp) })
+      await this.pc.setRemoteDescription({ type: 'offer', sdp: offerSdp })
       this.queue.flush()
       const answer = await this.pc.createAnswer()
       await this.pc.setLocalDescription(answer)
-      await this.sendDescription({ type: 'answer', sdp: answer.sdp ?? this.pc.localDescription?.sdp ?? '', session: this.id })
+      await this.signaling.send(this.remote, { type: 'answer', sdp: withoutCandidates(answer.sdp ?? this.pc.localDescription?.sdp ?? ''), session: this.id })
+      this.releaseCandidates()
     } catch (err) {
       this.fail(toError(err))
     }
@@ -132,7 +150,11 @@ export class WebRTCSession {
       this.queue.add(message.candidate)
     } else if (message.type === 'answer' && this.role === 'offerer') {
       this.pc.setRemoteDescription({ type: 'answer', sdp: message.sdp })
-        .then(() => { this.queue.flush() })
+        .then(() => {
+          this.queue.flush()
+          // Only now may the answerer learn where we are (see the class comment).
+          this.releaseCandidates()
+        })
         .catch((err: unknown) => { this.fail(toError(err)) })
     } else {
       this.log.trace('ignoring %s for %s session %s', message.type, this.role, this.id)
@@ -165,8 +187,9 @@ export class WebRTCSession {
     })
   }
 
-  private async sendDescription (message: SignalMessage): Promise<void> {
-    await this.signaling.send(this.remote, message)
+  /** Sends the local candidates held so far; later ones go out as they come. */
+  private releaseCandidates (): void {
+    if (this.state.status !== 'connecting') return
     const held = this.outgoing ?? []
     this.outgoing = undefined
     for (const m of held) this.sendCandidate(m)

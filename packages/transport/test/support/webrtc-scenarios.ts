@@ -124,18 +124,26 @@ const scenarios: Record<string, () => Promise<unknown>> = {
     return result
   },
 
-  /** Offers and answers held back 300 ms: every candidate overtakes the description it belongs to. */
+  /**
+   * Offers and answers held back 300 ms. The listener's candidates overtake
+   * the answer and wait in the dialer's queue; the dialer sends none before
+   * it has applied the answer (so no ICE check can reach it earlier).
+   */
   async 'early-candidates' () {
     const p = await pair({ filter: ({ message }) => message.type === 'candidate' ? 0 : 300 })
     const early = { 'peer-a': 0, 'peer-b': 0 }
     const received = { 'peer-a': 0, 'peer-b': 0 }
     // What each side receives, in delivery order.
     const seen = { 'peer-a': [] as string[], 'peer-b': [] as string[] }
+    let answerDeliveredAt = Infinity
+    let firstDialerCandidateSentAt = Infinity
     const original = p.hub.filter
     p.hub.filter = (env) => {
       const verdict = original(env)
+      if (env.from === 'peer-a' && env.message.type === 'candidate') firstDialerCandidateSentAt = Math.min(firstDialerCandidateSentAt, performance.now())
       if (verdict !== 'drop') {
         setTimeout(() => {
+          if (env.message.type === 'answer') answerDeliveredAt = performance.now()
           seen[env.to as 'peer-a' | 'peer-b'].push(env.message.type === 'candidate' ? (env.message.candidate == null ? 'end' : 'candidate') : env.message.type)
         }, verdict)
       }
@@ -158,6 +166,7 @@ const scenarios: Record<string, () => Promise<unknown>> = {
       setupMs,
       early,
       received,
+      dialerWaitedForAnswer: firstDialerCandidateSentAt >= answerDeliveredAt,
       // The dialer's connection is created first, the listener's second.
       added: p.tracker.candidatesAdded(),
       bytes: echo.bytes,
