@@ -40,7 +40,11 @@ export class TransferProtocolError extends ChiralError {
   }
 }
 
-/** A message channel is closed: nothing more can be sent on it. */
+/**
+ * A message channel is closed: nothing more can be sent on it (libp2p stream
+ * and DataChannel channels alike; a DataChannel whose remote vanished before
+ * finishing fails its reads with it too).
+ */
 export class ChannelClosedError extends ChiralError {
   static override readonly code = 'channel-closed'
   constructor (message = 'The channel is closed', options?: { cause?: unknown }) {

@@ -62,7 +62,7 @@ export type {
 } from './receiver/transfer.js'
 
 // WebRTC
-export { IceFailedError, DataChannelClosedError, PeerConnectionLostError, ProtocolNotServedError } from './webrtc/errors.js'
+export { IceFailedError, PeerConnectionLostError, ProtocolNotServedError } from './webrtc/errors.js'
 export { DEFAULT_ICE_SERVERS } from './webrtc/ice-servers.js'
 export type { IceConfig } from './webrtc/ice-servers.js'
 export type { RTCPeerConnectionConstructor } from './webrtc/peer-connection.js'

@@ -1,5 +1,5 @@
 import { AbortError, InvalidArgumentError } from '@chiral/core'
-import { DataChannelClosedError } from '../webrtc/errors.js'
+import { ChannelClosedError } from '../errors.js'
 import type { AbortOptions, MessageChannel, TransferMethod } from '@chiral/core'
 
 /** The largest message a Chiral DataChannel uses, whatever both ends allow. */
@@ -141,7 +141,7 @@ export class DataChannelMessageChannel implements MessageChannel {
 
   async send (message: Uint8Array, options: AbortOptions = {}): Promise<void> {
     if (this.state.status === 'aborted') throw this.state.error
-    if (this.state.status !== 'open' || this.state.sentFin) throw new DataChannelClosedError()
+    if (this.state.status !== 'open' || this.state.sentFin) throw new ChannelClosedError()
     if (message.byteLength > this.maxMessageSize) {
       throw new InvalidArgumentError(`Message of ${message.byteLength} bytes exceeds the channel's maximum of ${this.maxMessageSize}`)
     }
@@ -151,7 +151,7 @@ export class DataChannelMessageChannel implements MessageChannel {
       this.channel.send(message as Uint8Array<ArrayBuffer>)
     } catch (err) {
       const state = this.state as ChannelState
-      throw state.status === 'aborted' ? state.error : new DataChannelClosedError(undefined, { cause: err })
+      throw state.status === 'aborted' ? state.error : new ChannelClosedError(undefined, { cause: err })
     }
     while (this.channel.bufferedAmount > this.highWaterMark) {
       await this.wait(this.drainWaiters, options.signal)
@@ -203,7 +203,7 @@ export class DataChannelMessageChannel implements MessageChannel {
     if (this.state.status !== 'open' || this.state.sentFin) return
     this.state.sentFin = true
     // Sends waiting for room fail: the stream is ending.
-    this.failWaiters(this.drainWaiters, new DataChannelClosedError())
+    this.failWaiters(this.drainWaiters, new ChannelClosedError())
     this.sendControl(FIN)
     this.maybeFinished()
   }
@@ -212,7 +212,7 @@ export class DataChannelMessageChannel implements MessageChannel {
     try {
       this.channel.send(text)
     } catch (err) {
-      this.abort(new DataChannelClosedError(undefined, { cause: err }))
+      this.abort(new ChannelClosedError(undefined, { cause: err }))
     }
   }
 
@@ -277,12 +277,12 @@ export class DataChannelMessageChannel implements MessageChannel {
     if (this.state.status !== 'open') return
     // Clean only if the remote had finished sending: then nothing was lost.
     if (this.state.gotFin) this.finish({ status: 'closed' })
-    else this.finish({ status: 'aborted', error: new DataChannelClosedError('The data channel closed before the remote finished sending') })
+    else this.finish({ status: 'aborted', error: new ChannelClosedError('The data channel closed before the remote finished sending') })
   }
 
   private readonly handleError = (event: Event): void => {
     const cause = (event as Event & { error?: unknown }).error
-    this.abort(new DataChannelClosedError('The data channel failed', { cause }))
+    this.abort(new ChannelClosedError('The data channel failed', { cause }))
   }
 
   private finish (next: { status: 'closed' } | { status: 'aborted', error: Error }): void {
@@ -299,7 +299,7 @@ export class DataChannelMessageChannel implements MessageChannel {
     }
     const error = next.status === 'aborted' ? next.error : undefined
     if (error != null) this.inbox.length = 0
-    this.failWaiters(this.drainWaiters, error ?? new DataChannelClosedError())
+    this.failWaiters(this.drainWaiters, error ?? new ChannelClosedError())
     if (error != null) this.failWaiters(this.ackWaiters, error)
     else for (const waiter of [...this.ackWaiters]) waiter.resolve()
     this.ackWaiters.clear()
@@ -321,7 +321,7 @@ export class DataChannelMessageChannel implements MessageChannel {
   private async wait (waiters: Set<Waiter>, signal?: AbortSignal): Promise<void> {
     if (signal?.aborted === true) throw new AbortError(undefined, { cause: signal.reason })
     if (this.state.status === 'aborted') throw this.state.error
-    if (this.state.status === 'closed') throw new DataChannelClosedError()
+    if (this.state.status === 'closed') throw new ChannelClosedError()
     await new Promise<void>((resolve, reject) => {
       const waiter: Waiter = {
         resolve: () => { cleanup(); resolve() },

@@ -14,14 +14,6 @@ export class IceFailedError extends ChiralError {
   }
 }
 
-/** A DataChannel (or its peer connection) is closed: sends and reads fail with this. */
-export class DataChannelClosedError extends ChiralError {
-  static override readonly code = 'channel-closed'
-  constructor (message = 'The data channel is closed', options?: { cause?: unknown }) {
-    super(message, DataChannelClosedError.code, options)
-  }
-}
-
 /** An established peer connection went to `failed` while in use. */
 export class PeerConnectionLostError extends ChiralError {
   static override readonly code = 'connection-lost'
