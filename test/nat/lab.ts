@@ -59,6 +59,8 @@ export interface Lab {
   spawn(ns: string, command: string, args: string[], options?: SpawnOptions): ChildProcess
   /** Runs a command inside a namespace and returns its stdout. */
   run(ns: string, command: string, args: string[]): Promise<string>
+  /** Processes spawned in the lab that are still running. */
+  liveProcesses(): number
   /** UDP packets router `side` forwarded from its home host to the other router's WAN address. */
   udpToPeerRouter(side: Side): Promise<number>
   destroy(): Promise<void>
@@ -121,10 +123,11 @@ export async function createLab (init: LabInit): Promise<Lab> {
       return child
     },
     run: nsRun,
+    liveProcesses: () => [...children].filter((c) => c.exitCode === null && c.signalCode === null).length,
     async udpToPeerRouter (side) {
       const other = side === 'a' ? WAN_IP.b : WAN_IP.a
       const out = await nsRun(side === 'a' ? namespaces.ra : namespaces.rb, 'iptables', ['-w', '-t', 'mangle', '-L', 'POSTROUTING', '-v', '-x', '-n'])
-      const line = out.split('\n').find((l) => l.includes('udp') && l.includes(other))
+      const line = out.split('\n').find((l) => /\s(udp|17)\s/.test(l) && l.includes(other))
       return Number(line?.trim().split(/\s+/)[0] ?? 0)
     },
     async destroy () {

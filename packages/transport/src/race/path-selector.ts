@@ -11,7 +11,7 @@ export interface PathSelectorInit {
   switchThreshold?: number
   /**
    * Chunks a backup (relay) path may have in flight while a primary path is
-   * still being dialled (default 2): the transfer starts at once on the relay
+   * still being dialled (default 1): the transfer starts at once on the relay
    * without filling it with chunks the direct path would carry.
    */
   backupWindowWhileDialing?: number
@@ -48,7 +48,7 @@ export class PathSelector {
 
   constructor (init: PathSelectorInit = {}) {
     this.threshold = init.switchThreshold ?? 0.3
-    this.backupWindow = Math.max(1, init.backupWindowWhileDialing ?? 2)
+    this.backupWindow = Math.max(1, init.backupWindowWhileDialing ?? 1)
   }
 
   select (paths: PathInfo[], current: string | undefined, now = Date.now()): Selection {

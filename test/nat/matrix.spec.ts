@@ -1,0 +1,197 @@
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { afterAll, describe, expect, it } from 'vitest'
+import { createLab, labSupport, namespacesWithPrefix, PUB_IP, STUN_PORT } from './lab.js'
+import type { ChildProcess } from 'node:child_process'
+import type { Lab, NatKind } from './lab.js'
+
+/**
+ * The cross-network proof: for each pair of NAT kinds, peer A (home a) shares
+ * a 32 MiB file, peer B (home b) finds it through the DHT on the real
+ * chiral-node in `pub` and fetches it with the path race. Direct wherever
+ * hole punching can work, relay elsewhere, correct bytes everywhere.
+ *
+ * `CHIRAL_NAT_REPORT=1` writes the table to docs/nat-matrix.md.
+ */
+const BUNDLE = fileURLToPath(new URL('../../apps/node/dist/chiral-node.mjs', import.meta.url))
+const PEER = fileURLToPath(new URL('./peer.ts', import.meta.url))
+const TEST_DIR = fileURLToPath(new URL('..', import.meta.url))
+const REPORT = fileURLToPath(new URL('../../docs/nat-matrix.md', import.meta.url))
+const SIZE_MIB = 32
+
+interface Cell {
+  a: NatKind
+  b: NatKind
+  signaling: 'hybrid' | 'websocket'
+  expect: 'webrtc-direct' | 'relay'
+}
+
+// Hole punching works unless one side is symmetric and the other filters by
+// endpoint (port-restricted or symmetric): then no mapping the other side can
+// learn lets packets in.
+const CELLS: Cell[] = [
+  { a: 'cone', b: 'cone', signaling: 'hybrid', expect: 'webrtc-direct' },
+  { a: 'cone', b: 'port-restricted', signaling: 'hybrid', expect: 'webrtc-direct' },
+  { a: 'port-restricted', b: 'port-restricted', signaling: 'hybrid', expect: 'webrtc-direct' },
+  { a: 'cone', b: 'symmetric', signaling: 'hybrid', expect: 'webrtc-direct' },
+  { a: 'port-restricted', b: 'symmetric', signaling: 'hybrid', expect: 'relay' },
+  { a: 'symmetric', b: 'symmetric', signaling: 'hybrid', expect: 'relay' },
+  { a: 'cone', b: 'cone', signaling: 'websocket', expect: 'webrtc-direct' }
+]
+
+interface Row {
+  cell: string
+  signaling: string
+  expected: string
+  method: string
+  relayMiB: string
+  directMiB: string
+  setup: string
+  mbps: number
+  verified: boolean
+  udpDirect: number
+}
+
+const support = labSupport()
+if (!support.ok) console.warn(`NAT matrix skipped: ${support.reason}`)
+
+/** Reads a child's stdout until a JSON line matching `pick` shows up. */
+async function jsonLine (child: ChildProcess, pick: (v: Record<string, unknown>) => boolean, ms: number, what: string): Promise<Record<string, any>> {
+  let out = ''
+  let err = ''
+  child.stderr?.on('data', (d: Buffer) => { err += d.toString() })
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => { reject(new Error(`${what}: no result within ${ms} ms\nstdout: ${out}\nstderr: ${err.slice(-3000)}`)) }, ms)
+    child.stdout?.on('data', (d: Buffer) => {
+      out += d.toString()
+      for (const line of out.split('\n')) {
+        if (!line.startsWith('{')) continue
+        try {
+          const v = JSON.parse(line) as Record<string, unknown>
+          if (pick(v)) { clearTimeout(timer); resolve(v); return }
+        } catch {}
+      }
+    })
+    child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`${what} exited with ${String(code)}\nstdout: ${out}\nstderr: ${err.slice(-3000)}`)) })
+  })
+}
+
+async function startNode (lab: Lab): Promise<{ relay: string, signalingUrl: string, multiaddrs: string[] }> {
+  const keyDir = mkdtempSync(join(tmpdir(), 'chiral-nat-node-'))
+  // Listens on every interface of `pub`; peers must learn the announced public address, not a local one.
+  const child = lab.spawn(lab.namespaces.pub, process.execPath, [
+    BUNDLE, '--host', '0.0.0.0', '--port', '9000', '--tcp-port', '4001', '--ws-port', '4002',
+    '--announce', `/ip4/${PUB_IP}/tcp/4001,/ip4/${PUB_IP}/tcp/4002/ws`,
+    '--allow-private-addresses', '--key-file', join(keyDir, 'node.key'), '--log-level', 'warn'
+  ])
+  let out = ''
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => { reject(new Error(`chiral-node did not start: ${out}`)) }, 20_000)
+    child.stdout?.on('data', (d: Buffer) => {
+      out += d.toString()
+      if (/libp2p multiaddrs[\s\S]*\/p2p\/\S+\n[\s\S]*\/p2p\/\S+\n/.test(out)) { clearTimeout(timer); resolve() }
+    })
+    child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`chiral-node exited with ${String(code)}: ${out}`)) })
+  })
+  const multiaddrs = [...out.matchAll(/^ {2}(\/\S+)$/gm)].map((m) => m[1]!)
+  return {
+    multiaddrs,
+    relay: multiaddrs.find((a) => !a.includes('/ws'))!,
+    signalingUrl: /signaling: (\S+)/.exec(out)![1]!
+  }
+}
+
+function peer (lab: Lab, home: string, settings: Record<string, unknown>): ChildProcess {
+  return lab.spawn(home, process.execPath, ['--conditions=source', '--import', 'tsx', PEER, JSON.stringify(settings)], { cwd: TEST_DIR })
+}
+
+describe.skipIf(!support.ok)('NAT lab matrix (real chiral-node, coturn STUN, kernel NAT in network namespaces)', { timeout: 150_000, retry: 1 }, () => {
+  const rows: Row[] = []
+  const prefixes: string[] = []
+
+  afterAll(() => {
+    // Nothing left behind: every namespace of every lab is gone.
+    for (const prefix of prefixes) expect(namespacesWithPrefix(prefix)).toEqual([])
+    if (process.env.CHIRAL_NAT_REPORT === '1' && rows.length > 0) writeReport(rows)
+  })
+
+  // One retry per cell: in a direct cell the race may finish a 32 MiB file on
+  // the relay before the direct path is up on a loaded machine.
+  it.each(CELLS)('$a × $b, $signaling signaling → $expect', async (cell) => {
+    const lab = await createLab({ natA: cell.a, natB: cell.b })
+    prefixes.push(lab.prefix)
+    try {
+      const node = await startNode(lab)
+      // The node's announce configuration is what peers get: its public address, nothing local.
+      expect(node.multiaddrs.length).toBeGreaterThan(0)
+      for (const a of node.multiaddrs) expect(a.startsWith(`/ip4/${PUB_IP}/`)).toBe(true)
+      expect(node.signalingUrl).toBe(`ws://${PUB_IP}:9000`)
+
+      const common = { relay: node.relay, signalingUrl: node.signalingUrl, stun: `stun:${PUB_IP}:${STUN_PORT}`, signaling: cell.signaling }
+      const sharer = peer(lab, lab.namespaces.ha, { ...common, role: 'share', sizeMiB: SIZE_MIB })
+      const shared = await jsonLine(sharer, (v) => v.ready === true, 40_000, 'sharer')
+      for (const a of shared.relayAddresses as string[]) expect(a, "relay circuit address").toMatch(new RegExp(`^/ip4/${PUB_IP.replace(/\./g, "\\.")}/tcp/400[12]/`))
+
+      const fetcher = peer(lab, lab.namespaces.hb, { ...common, role: 'fetch', cid: shared.cid })
+      const r = await jsonLine(fetcher, (v) => typeof v.method === 'string', 60_000, 'fetcher')
+      const udp = await lab.udpToPeerRouter('a') + await lab.udpToPeerRouter('b')
+      const setup = (r.pathReports as Array<{ path: string, setupMs?: number, status: string }>)
+        .map((p) => `${p.path} ${p.status === 'up' || p.status === 'down' ? `${String(p.setupMs)} ms` : p.status === 'dialing' ? 'not up when done' : 'failed'}`).join(', ')
+      // A retried cell replaces its earlier row.
+      const label = `${cell.a} × ${cell.b}`
+      const earlier = rows.findIndex((x) => x.cell === label && x.signaling.startsWith(cell.signaling === 'websocket' ? 'WebSocket' : 'hybrid'))
+      if (earlier >= 0) rows.splice(earlier, 1)
+      rows.push({
+        cell: `${cell.a} × ${cell.b}`,
+        signaling: cell.signaling === 'websocket' ? 'WebSocket server only' : 'hybrid (libp2p, WebSocket)',
+        expected: cell.expect,
+        method: r.method,
+        relayMiB: ((r.bytesByMethod.relay ?? 0) / 2 ** 20).toFixed(1),
+        directMiB: ((r.bytesByMethod['webrtc-direct'] ?? 0) / 2 ** 20).toFixed(1),
+        setup,
+        mbps: r.mbps,
+        verified: r.sha256 === shared.sha256,
+        udpDirect: udp
+      })
+      const row = rows.at(-1)!
+      console.log(`nat ${row.cell} (${cell.signaling}): ${row.method}, relay ${row.relayMiB} MiB, direct ${row.directMiB} MiB, ${row.setup}, ${row.mbps} MB/s, UDP A↔B ${row.udpDirect}`)
+      expect(r.sha256).toBe(shared.sha256)
+      expect(r.bytes).toBe(SIZE_MIB * 2 ** 20)
+      expect(r.method).toBe(cell.expect)
+      if (cell.expect === 'webrtc-direct') {
+        expect(udp).toBeGreaterThan(0) // the UDP really went router to router
+        expect((r.bytesByMethod['webrtc-direct'] ?? 0) / r.bytes).toBeGreaterThan(0.5)
+      } else {
+        expect(r.bytesByMethod['webrtc-direct'] ?? 0).toBe(0)
+      }
+      if (cell.signaling === 'websocket') expect(r.signalingRoutes).toEqual(['websocket'])
+    } finally {
+      await lab.destroy()
+      expect(lab.liveProcesses()).toBe(0)
+      expect(namespacesWithPrefix(lab.prefix)).toEqual([])
+    }
+  })
+})
+
+function writeReport (rows: Row[]): void {
+  const lines = [
+    '# NAT lab matrix',
+    '',
+    `Written by \`CHIRAL_NAT_REPORT=1 npx vitest run test/nat\` on ${new Date().toISOString().slice(0, 10)}.`,
+    `Each cell: a fresh lab (network namespaces, kernel NAT with iptables, coturn STUN, the real chiral-node),`,
+    `peer A shares ${SIZE_MIB} MiB, peer B finds it on the DHT and fetches it with the path race (relay + direct WebRTC).`,
+    '"UDP A↔B" counts UDP packets the routers forwarded straight to the other router (proof of a direct path).',
+    '',
+    '| NATs (A × B) | signaling | expected | method | relay MiB | direct MiB | path setup | MB/s | verified | UDP A↔B |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    ...rows.map((r) => `| ${r.cell} | ${r.signaling} | ${r.expected} | ${r.method} | ${r.relayMiB} | ${r.directMiB} | ${r.setup} | ${r.mbps} | ${r.verified ? 'yes' : 'NO'} | ${r.udpDirect} |`),
+    '',
+    'NAT kinds: `cone` = endpoint-independent mapping and filtering (full cone); `port-restricted` =',
+    'endpoint-independent mapping, replies only; `symmetric` = a new random port per destination',
+    '(`MASQUERADE --random-fully`), replies only. See test/nat/lab.ts.',
+    ''
+  ]
+  writeFileSync(REPORT, lines.join('\n'))
+}
