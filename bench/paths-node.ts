@@ -19,7 +19,8 @@
 import { createNode, relayAddresses, waitForRelayReservation } from '@chiral/core'
 import { createLibp2pSignaling } from '@chiral/signaling'
 import {
-  createProvider, createReceiver, createWebRTCListener, createWebRTCPathDialer, NodeRTCPeerConnection, relayDialer, TRANSFER_PROTOCOL
+  createProvider, createReceiver, createWebRTCListener, createWebRTCPathDialer, libp2pWebRTCDialer, NodeRTCPeerConnection, relayDialer,
+  TRANSFER_PROTOCOL
 } from '@chiral/transport'
 import { multiaddr } from '@multiformats/multiaddr'
 import type { PathDialer } from '@chiral/core'
@@ -32,7 +33,11 @@ const untilStdinEnds = async (): Promise<void> => new Promise((resolve) => {
   process.stdin.on('end', resolve)
   process.stdin.resume()
 })
-const rtc = { iceServers: [], connectTimeout: 10_000 }
+// Tuning knobs (public settings), from the environment: CHIRAL_BENCH_WINDOW (chunks in flight
+// per channel) and CHIRAL_BENCH_HWM (the WebRTC channels' send high-water mark, bytes).
+const window = process.env.CHIRAL_BENCH_WINDOW == null ? undefined : Number(process.env.CHIRAL_BENCH_WINDOW)
+const highWaterMark = process.env.CHIRAL_BENCH_HWM == null ? undefined : Number(process.env.CHIRAL_BENCH_HWM)
+const rtc = { iceServers: [], connectTimeout: 10_000, ...(highWaterMark === undefined ? {} : { highWaterMark, lowWaterMark: Math.floor(highWaterMark / 4) }) }
 
 /** What one fetch process reports (paths.ts reads it). */
 export interface FetchRun {
@@ -47,37 +52,25 @@ export interface FetchRun {
   bytesByPath: Record<string, number>
   pathReports: FetchResult['pathReports']
   switches: Array<{ from?: string, to: string, atBytes: number }>
+  /** Max message size of each path's channel. */
+  maxMessageSize: Record<string, number>
   /** The multiplexer of each libp2p connection to the provider at the end (`/webrtc` is libp2p's WebRTC). */
   connections: string[]
   cpuMs: number
 }
 
-type Libp2pWebRTCDialerFactory = (node: Pick<Libp2p, 'dial' | 'getConnections'>, init?: { dialTimeout?: number }) => PathDialer
-
-/**
- * libp2p's WebRTC path dialer, when this checkout has it (exported by the
- * package, or at least present in its sources); undefined otherwise.
- */
-async function loadLibp2pWebRTCDialer (): Promise<Libp2pWebRTCDialerFactory | undefined> {
-  const exported = (await import('@chiral/transport') as Record<string, unknown>).libp2pWebRTCDialer
-  if (typeof exported === 'function') return exported as Libp2pWebRTCDialerFactory
-  const source = '../packages/transport/src/paths/libp2p-webrtc.js'
-  try {
-    const mod = await import(source) as Record<string, unknown>
-    return typeof mod.libp2pWebRTCDialer === 'function' ? mod.libp2pWebRTCDialer as Libp2pWebRTCDialerFactory : undefined
-  } catch {
-    return undefined
-  }
-}
-
 /**
  * A peer reserved on `relay`. With `libp2pWebRTC`, core's `webrtc` setting
- * turns on libp2p's WebRTC transport (listening on `/webrtc`); a core
- * without that setting ignores it (the provider then reports it missing).
+ * turns on libp2p's WebRTC transport (listening on `/webrtc`).
  */
 async function peer (relay: string, libp2pWebRTC: boolean): Promise<Libp2p> {
-  const webrtc: Record<string, unknown> = libp2pWebRTC ? { webrtc: { iceServers: [] } } : {}
-  const node = await createNode({ role: 'peer', listen: ['/p2p-circuit'], relays: [relay], allowPrivateAddresses: true, ...webrtc })
+  const node = await createNode({
+    role: 'peer',
+    listen: ['/p2p-circuit'],
+    relays: [relay],
+    allowPrivateAddresses: true,
+    ...(libp2pWebRTC ? { webrtc: { iceServers: [] } } : {})
+  })
   await node.start()
   await waitForRelayReservation(node, { signal: AbortSignal.timeout(15_000) })
   return node
@@ -125,17 +118,27 @@ switch (role) {
     const uses = (path: string): boolean => mode === path || (mode === 'race' && racePaths.split(',').includes(path))
     const useRelay = uses('relay')
     const useWebRTC = uses('webrtc')
-    const libp2pWebRTCDialer = uses('libp2p-webrtc') ? await loadLibp2pWebRTCDialer() : undefined
-    if (mode === 'libp2p-webrtc' && libp2pWebRTCDialer === undefined) throw new Error('this checkout has no libp2p-webrtc path dialer')
-    const node = await peer(relay!, libp2pWebRTCDialer !== undefined)
+    const useLibp2pWebRTC = uses('libp2p-webrtc')
+    const node = await peer(relay!, useLibp2pWebRTC)
     const signaling = useWebRTC ? createLibp2pSignaling({ node }) : undefined
     await signaling?.start()
+    // Each channel's max message size (the provider splits chunks into messages of that size).
+    const maxMessageSize: Record<string, number> = {}
+    const observed = (dialer: PathDialer): PathDialer => ({
+      name: dialer.name,
+      method: dialer.method,
+      dial: async (...a) => {
+        const channel = await dialer.dial(...a)
+        maxMessageSize[dialer.name] = channel.maxMessageSize
+        return channel
+      }
+    })
     const dialers: PathDialer[] = [
       ...(useRelay ? [relayDialer(node)] : []),
       ...(signaling === undefined ? [] : [createWebRTCPathDialer({ signaling, RTCPeerConnection: NodeRTCPeerConnection }, rtc)]),
-      ...(libp2pWebRTCDialer === undefined ? [] : [libp2pWebRTCDialer(node, { dialTimeout: 10_000 })])
-    ]
-    const receiver = createReceiver({ node, dialers }, { dialTimeout: 15_000 })
+      ...(useLibp2pWebRTC ? [libp2pWebRTCDialer(node, { dialTimeout: 10_000 })] : [])
+    ].map(observed)
+    const receiver = createReceiver({ node, dialers }, { dialTimeout: 15_000, ...(window === undefined ? {} : { window }) })
     await receiver.start()
     print({ ready: true, paths: dialers.map((d) => d.name) })
     const cpu0 = process.cpuUsage()
@@ -162,6 +165,7 @@ switch (role) {
       bytesByPath,
       pathReports: result.pathReports,
       switches: result.switches.map((s) => ({ ...(s.from === undefined ? {} : { from: s.from }), to: s.to, atBytes: s.atBytes })),
+      maxMessageSize,
       connections: node.getConnections().filter((c) => c.remotePeer.toString() === target.peerId).map((c) => c.multiplexer ?? 'none'),
       cpuMs: (cpu.user + cpu.system) / 1000
     }

@@ -15,6 +15,8 @@ export interface ReportInput {
   references: Record<string, ReferenceRun[]>
   /** Whether the provider's node listened on libp2p WebRTC. */
   libp2pWebRTC: boolean
+  /** Settings the run changed (window, high-water mark) and the raced paths. */
+  tuning: Record<string, string>
 }
 
 export interface ModeSummary {
@@ -35,6 +37,10 @@ export interface ModeSummary {
   pathStatus: Record<string, string[]>
   /** Why paths failed or went down (`path: error` → count). */
   pathErrors: Record<string, number>
+  /** Max message size of each path's channel, bytes (the provider's messages are at most this). */
+  maxMessageSize: Record<string, number[]>
+  /** The fetcher process's CPU time during the fetch, ms, per run. */
+  fetcherCpuMs: number[]
   /** Share of chunk bytes per path, per run. */
   shareByPath: Array<Record<string, number>>
   switches: string[]
@@ -54,6 +60,7 @@ export interface Report {
   rounds: number
   sink: string
   libp2pWebRTC: 'available' | 'not available'
+  tuning: Record<string, string>
   modes: Record<string, ModeSummary>
   references: Record<string, { mbPerSecond: number[], medianMBps: number, setupMs: number[], errors: string[] }>
   goals: Goal[]
@@ -76,7 +83,7 @@ function summarise (runs: Array<FetchRun | FailedRun>): ModeSummary {
   for (const run of ok) {
     for (const p of run.pathReports) {
       if (p.error !== undefined) {
-        const key = `${p.path} ${p.status} after ${p.setupMs ?? '?'} ms: ${p.error.slice(0, 500)}`
+        const key = `${p.path} ${p.status}: ${p.error.slice(0, 500)}`
         pathErrors[key] = (pathErrors[key] ?? 0) + 1
       }
       if (p.setupMs !== undefined && (p.status === 'up' || p.status === 'down')) (setupMs[p.path] ??= []).push(p.setupMs)
@@ -98,6 +105,11 @@ function summarise (runs: Array<FetchRun | FailedRun>): ModeSummary {
     medianSetupMs: Object.fromEntries(Object.entries(setupMs).map(([k, v]) => [k, median(v)])),
     pathStatus,
     pathErrors,
+    maxMessageSize: ok.reduce<Record<string, number[]>>((acc, r) => {
+      for (const [p, v] of Object.entries(r.maxMessageSize)) (acc[p] ??= []).push(v)
+      return acc
+    }, {}),
+    fetcherCpuMs: ok.map((r) => Math.round(r.cpuMs)),
     shareByPath: ok.map((r) => {
       const total = Object.values(r.bytesByPath).reduce((a, b) => a + b, 0)
       return Object.fromEntries(Object.entries(r.bytesByPath).map(([k, v]) => [k, Number((v / total).toFixed(3))]))
@@ -145,7 +157,9 @@ export function evaluate (input: ReportInput): Report {
         value: null,
         target: 1.8,
         met: null,
-        detail: !input.libp2pWebRTC ? 'libp2p-webrtc not available in this checkout' : 'no successful libp2p-webrtc run'
+        detail: !input.libp2pWebRTC
+          ? 'libp2p-webrtc not available in this checkout'
+          : libp2p === undefined ? 'libp2p-webrtc not measured in this run' : 'no successful libp2p-webrtc run'
       })
     } else {
       const ratios = roundRatios(input.runs.webrtc ?? [], libp2p)
@@ -178,10 +192,17 @@ export function evaluate (input: ReportInput): Report {
     rounds: input.rounds,
     sink: input.sink,
     libp2pWebRTC: input.libp2pWebRTC ? 'available' : 'not available',
+    tuning: input.tuning,
     modes,
     references,
     goals
   }
+}
+
+const REFERENCE_NAMES: Record<string, string> = {
+  raw: 'raw DataChannel',
+  'raw-offerer-dtls-client': 'raw DataChannel, offerer DTLS client',
+  channel: 'Chiral DataChannel channel'
 }
 
 const list = (xs: number[], digits = 0): string => xs.map((x) => x.toFixed(digits)).join(' ')
@@ -189,7 +210,8 @@ const list = (xs: number[], digits = 0): string => xs.map((x) => x.toFixed(digit
 export function printReport (report: Report): void {
   console.log(`Paths: relay server, provider and fetcher in separate processes in a network namespace; ${report.mib} MiB, ` +
     `${report.rounds} round(s), fresh fetcher process per fetch, chunks ${report.sink === 'file' ? 'written to disk' : 'verified then dropped'}; ` +
-    `libp2p-webrtc ${report.libp2pWebRTC}`)
+    `libp2p-webrtc ${report.libp2pWebRTC}; ` +
+    `window ${report.tuning.window ?? 'default'}, WebRTC high-water MiB ${report.tuning.hwmMiB ?? 'default'}, race of ${report.tuning.race ?? 'all paths'}`)
   const rows: Array<Record<string, string>> = []
   for (const [mode, s] of Object.entries(report.modes)) {
     rows.push({
@@ -199,18 +221,22 @@ export function printReport (report: Report): void {
       'MB/s after 1st byte': list(s.afterFirstByteMBps, 1),
       'TTFB ms (median; per round)': s.ttfbMs.length === 0 ? '' : `${s.medianTtfbMs.toFixed(0)}; ${list(s.ttfbMs)}`,
       'setup ms per path (median)': Object.entries(s.medianSetupMs).map(([p, v]) => `${p} ${v.toFixed(0)}`).join(', '),
+      'max msg KiB': Object.entries(s.maxMessageSize).map(([p, v]) => `${p} ${[...new Set(v.map((x) => x / 1024))].join('/')}`).join(', '),
+      'fetcher CPU s': list(s.fetcherCpuMs.map((ms) => ms / 1000), 1),
       'bytes by path': s.shareByPath.map((share) => Object.entries(share).map(([p, v]) => `${p} ${(v * 100).toFixed(0)}%`).join('+')).join(' | '),
       failed: `${s.failed}/${s.runs}`
     })
   }
   for (const [ref, r] of Object.entries(report.references)) {
     rows.push({
-      mode: `reference: ${ref === 'raw' ? 'raw DataChannel' : 'Chiral DataChannel channel'} (256 KiB msgs, no protocol)`,
+      mode: `reference: ${REFERENCE_NAMES[ref] ?? ref} (256 KiB msgs, no protocol)`,
       'MB/s (median)': r.medianMBps.toFixed(1),
       'MB/s per round': list(r.mbPerSecond, 1),
       'MB/s after 1st byte': '',
       'TTFB ms (median; per round)': '',
       'setup ms per path (median)': `connection ${median(r.setupMs).toFixed(0)}`,
+      'max msg KiB': '256',
+      'fetcher CPU s': '',
       'bytes by path': '',
       failed: `${r.errors.length}/${r.mbPerSecond.length + r.errors.length}`
     })

@@ -20,11 +20,15 @@
  * Goals: direct (webrtc) ≥ 100 MB/s; direct ≥ 1.8 × libp2p-webrtc of the same
  * run; race time to first byte ≤ the fastest single path's + 10 ms.
  *
- *   node --conditions=source --import tsx bench/paths.ts [MiB=256] [rounds=3] [--modes=relay,webrtc,libp2p-webrtc,race] [--race=relay,webrtc,libp2p-webrtc] [--refs=raw,channel] [--sink=discard|file]
+ *   node --conditions=source --import tsx bench/paths.ts [MiB=256] [rounds=3] [--modes=relay,webrtc,libp2p-webrtc,race] [--race=relay,webrtc,libp2p-webrtc] [--refs=raw,raw-offerer-dtls-client,channel] [--window=N] [--hwm=MiB] [--sink=discard|file]
  *
  * `--race`: the paths raced in mode `race` (default all three).
- * `--refs`: raw (default) and/or channel (Chiral's DataChannel message
- * channel without the transfer protocol); `--refs=` for none. `--sink=file`
+ * `--window=N`: chunks in flight per channel (receiver setting; default the
+ * package's 8). `--hwm=MiB`: the WebRTC channels' send high-water mark
+ * (default the package's 4 MiB; low-water mark a quarter of it).
+ * `--refs`: raw (default), raw-offerer-dtls-client (raw with Chiral's DTLS
+ * roles) and/or channel (Chiral's DataChannel message channel without the
+ * transfer protocol); `--refs=` for none. `--sink=file`
  * writes each fetch to disk (default: chunks verified, then dropped).
  * Needs root and iproute2 (prints why and exits 0 otherwise).
  */
@@ -42,8 +46,9 @@ import type { ModeRuns, ReferenceRun } from './paths-report.js'
 import type { Netns } from '../packages/transport/test/support/netns.js'
 import type { ChildProcessWithoutNullStreams } from 'node:child_process'
 
+const MiB = 1024 * 1024
 const ALL_MODES = ['relay', 'webrtc', 'libp2p-webrtc', 'race'] as const
-const ALL_REFS = ['raw', 'channel'] as const
+const ALL_REFS = ['raw', 'raw-offerer-dtls-client', 'channel'] as const
 const positional = process.argv.slice(2).filter((a) => !a.startsWith('--'))
 const flag = (name: string): string | undefined => process.argv.slice(2).find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3)
 const mib = Number(positional[0] ?? 256)
@@ -52,7 +57,10 @@ const modes = ALL_MODES.filter((m) => (flag('modes')?.split(',') ?? ALL_MODES).i
 const refs = ALL_REFS.filter((r) => (flag('refs')?.split(',') ?? ['raw']).includes(r))
 const sink = flag('sink') === 'file' ? 'file' : 'discard'
 const racePaths = flag('race') ?? 'relay,webrtc,libp2p-webrtc'
-const MiB = 1024 * 1024
+const tuning: Record<string, string> = {
+  ...(flag('window') === undefined ? {} : { CHIRAL_BENCH_WINDOW: flag('window')! }),
+  ...(flag('hwm') === undefined ? {} : { CHIRAL_BENCH_HWM: String(Number(flag('hwm')) * MiB) })
+}
 const nodeScript = fileURLToPath(new URL('./paths-node.ts', import.meta.url))
 const peerScript = fileURLToPath(new URL('./webrtc-datachannel-peer.ts', import.meta.url))
 
@@ -66,7 +74,7 @@ if (!support.ok) {
 interface Child { child: ChildProcessWithoutNullStreams, lines: AsyncIterator<string>, stderr: () => string }
 
 function start (ns: Netns, args: string[], signal: AbortSignal): Child {
-  const child = spawnNodeScript(ns, nodeScript, { args, signal })
+  const child = spawnNodeScript(ns, nodeScript, { args, signal, env: tuning })
   let stderr = ''
   child.stderr.setEncoding('utf8')
   child.stderr.on('data', (chunk: string) => { stderr = (stderr + chunk).slice(-8000) })
@@ -120,7 +128,7 @@ async function fetchOnce (ns: Netns, relay: string, target: string, cid: string,
  * connection (its setup timed) carrying the file size in 256 KiB messages.
  */
 async function reference (ns: Netns, ref: string): Promise<ReferenceRun> {
-  const mode = ref === 'raw' ? 'raw' : 'chiral'
+  const mode = ref === 'channel' ? 'chiral' : ref
   const args = (role: string): string[] => [mode, role, '0', String(mib * MiB)]
   const signal = AbortSignal.timeout(180_000)
   const answerer = spawnNodeScript(ns, peerScript, { args: args('answer'), signal })
@@ -180,7 +188,7 @@ try {
   await rm(dir, { recursive: true, force: true })
 }
 
-const report = evaluate({ mib, rounds, sink, runs, references, libp2pWebRTC })
+const report = evaluate({ mib, rounds, sink, runs, references, libp2pWebRTC, tuning: { window: flag('window') ?? 'default', hwmMiB: flag('hwm') ?? 'default', race: racePaths } })
 printReport(report)
 if (providerErrors.length > 0) console.log(`provider session errors: ${providerErrors.slice(0, 5).join(' | ')}`)
 console.log(JSON.stringify({ bench: 'paths', node: process.version, ...report, providerErrors }))
