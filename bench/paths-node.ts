@@ -35,7 +35,7 @@ const untilStdinEnds = async (): Promise<void> => new Promise((resolve) => {
 })
 // Tuning knobs (public settings), from the environment: CHIRAL_BENCH_WINDOW (chunks in flight
 // per channel) and CHIRAL_BENCH_HWM (the WebRTC channels' send high-water mark, bytes).
-const window = process.env.CHIRAL_BENCH_WINDOW == null ? undefined : Number(process.env.CHIRAL_BENCH_WINDOW)
+const chunkWindow = process.env.CHIRAL_BENCH_WINDOW == null ? undefined : Number(process.env.CHIRAL_BENCH_WINDOW)
 const highWaterMark = process.env.CHIRAL_BENCH_HWM == null ? undefined : Number(process.env.CHIRAL_BENCH_HWM)
 const rtc = { iceServers: [], connectTimeout: 10_000, ...(highWaterMark === undefined ? {} : { highWaterMark, lowWaterMark: Math.floor(highWaterMark / 4) }) }
 
@@ -138,7 +138,7 @@ switch (role) {
       ...(signaling === undefined ? [] : [createWebRTCPathDialer({ signaling, RTCPeerConnection: NodeRTCPeerConnection }, rtc)]),
       ...(useLibp2pWebRTC ? [libp2pWebRTCDialer(node, { dialTimeout: 10_000 })] : [])
     ].map(observed)
-    const receiver = createReceiver({ node, dialers }, { dialTimeout: 15_000, ...(window === undefined ? {} : { window }) })
+    const receiver = createReceiver({ node, dialers }, { dialTimeout: 15_000, ...(chunkWindow === undefined ? {} : { window: chunkWindow }) })
     await receiver.start()
     print({ ready: true, paths: dialers.map((d) => d.name) })
     const cpu0 = process.cpuUsage()

@@ -33,6 +33,7 @@
  * Needs root and iproute2 (prints why and exits 0 otherwise).
  */
 import { randomBytes } from 'node:crypto'
+import { rmSync } from 'node:fs'
 import { mkdtemp, open, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -73,8 +74,16 @@ if (!support.ok) {
 /** A long-lived child (relay, provider): JSON lines from its stdout, the tail of its stderr. */
 interface Child { child: ChildProcessWithoutNullStreams, lines: AsyncIterator<string>, stderr: () => string }
 
+/** Every child still running: killed if this process is interrupted. */
+const live = new Set<ChildProcessWithoutNullStreams>()
+function track (child: ChildProcessWithoutNullStreams): ChildProcessWithoutNullStreams {
+  live.add(child)
+  child.once('close', () => { live.delete(child) })
+  return child
+}
+
 function start (ns: Netns, args: string[], signal: AbortSignal): Child {
-  const child = spawnNodeScript(ns, nodeScript, { args, signal, env: tuning })
+  const child = track(spawnNodeScript(ns, nodeScript, { args, signal, env: tuning }))
   let stderr = ''
   child.stderr.setEncoding('utf8')
   child.stderr.on('data', (chunk: string) => { stderr = (stderr + chunk).slice(-8000) })
@@ -131,8 +140,8 @@ async function reference (ns: Netns, ref: string): Promise<ReferenceRun> {
   const mode = ref === 'channel' ? 'chiral' : ref
   const args = (role: string): string[] => [mode, role, '0', String(mib * MiB)]
   const signal = AbortSignal.timeout(180_000)
-  const answerer = spawnNodeScript(ns, peerScript, { args: args('answer'), signal })
-  const offerer = spawnNodeScript(ns, peerScript, { args: args('offer'), signal })
+  const answerer = track(spawnNodeScript(ns, peerScript, { args: args('answer'), signal }))
+  const offerer = track(spawnNodeScript(ns, peerScript, { args: args('offer'), signal }))
   try {
     const results = await linkChildren([{ id: 'answerer', child: answerer }, { id: 'offerer', child: offerer }], (id, line) => {
       if (id === 'answerer' && 'ready' in line) offerer.stdin.write(JSON.stringify({ go: true }) + '\n')
@@ -147,6 +156,15 @@ async function reference (ns: Netns, ref: string): Promise<ReferenceRun> {
 }
 
 const dir = await mkdtemp(join(tmpdir(), 'chiral-paths-bench-'))
+// Interrupted: kill the children and remove the file; the namespace goes with
+// the exit hook of createNetns.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    for (const child of live) child.kill('SIGKILL')
+    rmSync(dir, { recursive: true, force: true })
+    process.exit(130)
+  })
+}
 const children: Child[] = []
 let ns: Netns | undefined
 const runs: ModeRuns = Object.fromEntries(modes.map((m) => [m, []]))
