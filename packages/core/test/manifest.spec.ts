@@ -8,7 +8,7 @@ import {
 const CS = DEFAULT_CHUNK_SIZE
 
 /** Deterministic pseudo-random bytes (so ids can be pinned across runs). */
-function bytes (length: number, seed = 1): Uint8Array {
+function bytes (length: number, seed = 1): Uint8Array<ArrayBuffer> {
   const out = new Uint8Array(length)
   let x = seed
   for (let i = 0; i < length; i++) {
