@@ -2,57 +2,48 @@
  * Errors shared by every Chiral package.
  *
  * Each error has a stable `code` (kebab-case, also used on the wire) and a
- * `name` equal to its class name. Compare by `code` or `name`, never with
- * `instanceof`: two copies of a package in node_modules break `instanceof`.
+ * `name` equal to its class name. Compare by `code` (`isChiralError(err,
+ * code)`), never with `instanceof` (two copies of a package in node_modules
+ * break it) and not by `name` in browsers (minifiers rename classes).
+ * A subclass only declares `static override readonly code = '…'`.
  */
 export class ChiralError extends Error {
+  /** The stable code; each subclass sets its own, and instances copy it. */
   static readonly code: string = 'chiral-error'
   readonly code: string
 
-  constructor (message: string, code: string, options?: { cause?: unknown }) {
+  constructor (message: string, options?: { cause?: unknown }) {
     super(message, options)
     this.name = new.target.name
-    this.code = code
+    this.code = (new.target as typeof ChiralError).code
   }
 }
 
 /** The input is not a Chiral content id (CIDv1, dag-cbor, sha2-256). */
 export class InvalidContentIdError extends ChiralError {
   static override readonly code = 'invalid-content-id'
-  constructor (message: string, options?: { cause?: unknown }) {
-    super(message, InvalidContentIdError.code, options)
-  }
 }
 
 /** A manifest is malformed or does not hash to the content id it claims. */
 export class InvalidManifestError extends ChiralError {
   static override readonly code = 'invalid-manifest'
-  constructor (message: string, options?: { cause?: unknown }) {
-    super(message, InvalidManifestError.code, options)
-  }
 }
 
 /** An argument is out of range or of the wrong kind. */
 export class InvalidArgumentError extends ChiralError {
   static override readonly code = 'invalid-argument'
-  constructor (message: string, options?: { cause?: unknown }) {
-    super(message, InvalidArgumentError.code, options)
-  }
 }
 
 /** No provider of a content id was found before the caller's time limit or the end of the query. */
 export class NoProvidersError extends ChiralError {
   static override readonly code = 'no-providers'
-  constructor (message: string, options?: { cause?: unknown }) {
-    super(message, NoProvidersError.code, options)
-  }
 }
 
 /** The operation was cancelled through its AbortSignal. */
 export class AbortError extends ChiralError {
   static override readonly code = 'aborted'
   constructor (message = 'The operation was aborted', options?: { cause?: unknown }) {
-    super(message, AbortError.code, options)
+    super(message, options)
   }
 }
 
@@ -60,7 +51,7 @@ export class AbortError extends ChiralError {
 export class NotStartedError extends ChiralError {
   static override readonly code = 'not-started'
   constructor (message = 'Not started', options?: { cause?: unknown }) {
-    super(message, NotStartedError.code, options)
+    super(message, options)
   }
 }
 

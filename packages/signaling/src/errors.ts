@@ -24,7 +24,7 @@ export class SignalingServerError extends ChiralError {
   /** The wire error code, e.g. `unknown-peer`. */
   readonly wireCode: SignalingErrorCode
   constructor (wireCode: SignalingErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, SignalingServerError.code, options)
+    super(message, options)
     this.wireCode = wireCode
   }
 }
@@ -32,25 +32,19 @@ export class SignalingServerError extends ChiralError {
 /** A message could not be sent: the backend is stopped or not connected. */
 export class SignalingUnavailableError extends ChiralError {
   static override readonly code = 'signaling-unavailable'
-  constructor (message: string, options?: { cause?: unknown }) {
-    super(message, SignalingUnavailableError.code, options)
-  }
 }
 
 /** The bounded outgoing queue of a disconnected client is full. */
 export class SignalingQueueFullError extends ChiralError {
   static override readonly code = 'signaling-queue-full'
   constructor (message = 'The outgoing signaling queue is full', options?: { cause?: unknown }) {
-    super(message, SignalingQueueFullError.code, options)
+    super(message, options)
   }
 }
 
 /** The remote peer refused or could not take a message sent over libp2p. */
 export class SignalingRejectedError extends ChiralError {
   static override readonly code = 'signaling-rejected'
-  constructor (message: string, options?: { cause?: unknown }) {
-    super(message, SignalingRejectedError.code, options)
-  }
 }
 
 /** Every route of a hybrid client failed; `errors` holds each route's failure. */
@@ -58,7 +52,7 @@ export class SignalingRoutesExhaustedError extends ChiralError {
   static override readonly code = 'signaling-routes-exhausted'
   readonly errors: Error[]
   constructor (message: string, errors: Error[]) {
-    super(message, SignalingRoutesExhaustedError.code, { cause: errors[errors.length - 1] })
+    super(message, { cause: errors[errors.length - 1] })
     this.errors = errors
   }
 }

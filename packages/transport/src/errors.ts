@@ -8,9 +8,6 @@ import { ChiralError } from '@chiral/core'
 /** The provider does not have the requested content id. */
 export class ContentNotFoundError extends ChiralError {
   static override readonly code = 'content-not-found'
-  constructor (message: string, options?: { cause?: unknown }) {
-    super(message, ContentNotFoundError.code, options)
-  }
 }
 
 /**
@@ -19,25 +16,16 @@ export class ContentNotFoundError extends ChiralError {
  */
 export class ProviderMisbehavedError extends ChiralError {
   static override readonly code = 'provider-misbehaved'
-  constructor (message: string, options?: { cause?: unknown }) {
-    super(message, ProviderMisbehavedError.code, options)
-  }
 }
 
 /** Every channel to the provider(s) closed before the transfer finished. */
 export class PeerGoneError extends ChiralError {
   static override readonly code = 'peer-gone'
-  constructor (message: string, options?: { cause?: unknown }) {
-    super(message, PeerGoneError.code, options)
-  }
 }
 
 /** A message on a channel does not follow /chiral/transfer/1.0.0 or the channel framing. */
 export class TransferProtocolError extends ChiralError {
   static override readonly code = 'transfer-protocol-error'
-  constructor (message: string, options?: { cause?: unknown }) {
-    super(message, TransferProtocolError.code, options)
-  }
 }
 
 /**
@@ -48,22 +36,16 @@ export class TransferProtocolError extends ChiralError {
 export class ChannelClosedError extends ChiralError {
   static override readonly code = 'channel-closed'
   constructor (message = 'The channel is closed', options?: { cause?: unknown }) {
-    super(message, ChannelClosedError.code, options)
+    super(message, options)
   }
 }
 
 /** A path dialer could not open a channel to a peer. */
 export class PathDialError extends ChiralError {
   static override readonly code = 'path-dial-failed'
-  constructor (message: string, options?: { cause?: unknown }) {
-    super(message, PathDialError.code, options)
-  }
 }
 
 /** The provider could not read the content it announced (file changed, moved or unreadable). */
 export class ContentUnavailableError extends ChiralError {
   static override readonly code = 'content-unavailable'
-  constructor (message: string, options?: { cause?: unknown }) {
-    super(message, ContentUnavailableError.code, options)
-  }
 }

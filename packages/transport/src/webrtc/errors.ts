@@ -9,7 +9,7 @@ export class IceFailedError extends ChiralError {
   readonly reason: 'failed' | 'timeout' | 'closed'
 
   constructor (message: string, reason: 'failed' | 'timeout' | 'closed', options?: { cause?: unknown }) {
-    super(message, IceFailedError.code, options)
+    super(message, options)
     this.reason = reason
   }
 }
@@ -18,14 +18,11 @@ export class IceFailedError extends ChiralError {
 export class PeerConnectionLostError extends ChiralError {
   static override readonly code = 'connection-lost'
   constructor (message = 'The peer connection was lost', options?: { cause?: unknown }) {
-    super(message, PeerConnectionLostError.code, options)
+    super(message, options)
   }
 }
 
 /** The remote peer does not serve the requested protocol. */
 export class ProtocolNotServedError extends ChiralError {
   static override readonly code = 'protocol-not-served'
-  constructor (message: string, options?: { cause?: unknown }) {
-    super(message, ProtocolNotServedError.code, options)
-  }
 }
