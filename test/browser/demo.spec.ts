@@ -8,7 +8,10 @@
  *   downloads it; the saved bytes' SHA-256 must match, and the page's method
  *   badge must be what the transport reported. Once with direct paths
  *   allowed (expects direct WebRTC), once with UDP dropped (expects relay).
- * - a Node peer (library use) shares and a page downloads, and the reverse.
+ * - the direct path dies mid-transfer (UDP dropped): the badge moves from
+ *   direct to relay while bytes flow, and the file still verifies.
+ * - a Node peer (library use, relay + direct WebRTC like the page) shares
+ *   and a page downloads, and the reverse: both go direct.
  *
  * Screenshots of the Download and Network pages taken mid-transfer land in
  * .artifacts/screenshots/ (git-ignored). Each scenario runs in one child
@@ -39,13 +42,18 @@ async function skipReason (): Promise<string | undefined> {
 const reason = await skipReason()
 if (reason !== undefined) console.warn(`[browser demo.spec] skipped: ${reason}`)
 
+/** `webrtc up 40 ms, relay up 25 ms`: the raced paths' outcomes. */
+function setupTimes (reports: Array<{ path: string, status: string, setupMs?: number }>): string {
+  return reports.map((p) => `${p.path} ${p.status}${p.setupMs === undefined ? '' : ` ${p.setupMs} ms`}`).join(', ')
+}
+
 /** Runs one scenario in a fresh namespace, always deleting it. */
-async function runScenario (init: Omit<ScenarioInit, 'sizeBytes' | 'demoDir' | 'nodeBundle' | 'workDir' | 'screenshotsDir'>): Promise<ScenarioResult> {
+async function runScenario (init: Omit<ScenarioInit, 'sizeBytes' | 'demoDir' | 'nodeBundle' | 'workDir' | 'screenshotsDir'>, size = SIZE): Promise<ScenarioResult> {
   const ns = await createBrowserNetns()
   const workDir = join(WORK, init.label)
   rmSync(workDir, { recursive: true, force: true })
   try {
-    const full: ScenarioInit = { ...init, sizeBytes: SIZE, demoDir: DEMO_DIR, nodeBundle: NODE_BUNDLE, workDir, screenshotsDir: SHOTS }
+    const full: ScenarioInit = { ...init, sizeBytes: size, demoDir: DEMO_DIR, nodeBundle: NODE_BUNDLE, workDir, screenshotsDir: SHOTS }
     const child = spawn('ip', ['netns', 'exec', ns.name, process.execPath, '--conditions=source', '--import', 'tsx', SCRIPT, JSON.stringify(full)], {
       cwd: REPO,
       stdio: ['ignore', 'pipe', 'pipe']
@@ -79,21 +87,27 @@ describe.skipIf(reason !== undefined)('demo app in headless Chromium against chi
     rmSync(WORK, { recursive: true, force: true })
   })
 
-  it('two pages: A shares 16 MiB, B opens the link and downloads it, direct path allowed', async ({ skip }) => {
+  it('two pages: A shares 16 MiB, B opens the link and downloads it, direct path allowed → direct', async () => {
     const r = await runScenario({ kind: 'browser-to-browser', blockWebRTC: false, label: 'browser-direct' })
     const d = r.download!
     expect(d.sha256).toBe(r.expectedSha256)
     expect(d.bytes).toBe(SIZE)
-    // The page shows what the transport reported, and the sharing page saw the same path.
-    expect(d.badge).toBe(d.result.method)
-    expect(r.providerSaw.methods).toContain(d.result.method)
-    expect(r.providerSaw.count).toBeGreaterThanOrEqual(1)
-    expect(d.screenshots).toHaveLength(2)
-    console.log(`[browser] direct allowed: ${d.result.method}, ${(SIZE / 1048576 / (d.ms / 1000)).toFixed(1)} MiB/s link-to-verified (${d.ms} ms), share ${r.share!.hashAndAnnounceMs} ms, badge ${d.badgeHistory.join(' → ')}, mid-transfer shots: ${String(d.midTransferScreenshots)}`)
-    if (!d.offeredPaths.includes('webrtc')) {
-      skip(`direct expectation not checked: the demo offers only [${d.offeredPaths.join(', ')}] (no WebRTC path exported by @chiral/transport yet); got ${d.result.method}`)
-    }
+    expect(d.offeredPaths).toEqual(['relay', 'webrtc'])
+    // The transport raced both paths, the direct one came up and carried most bytes.
     expect(d.result.method).toBe('webrtc-direct')
+    expect(d.result.bytesByMethod['webrtc-direct']).toBeGreaterThan(SIZE / 2)
+    expect(d.result.pathReports.find((p) => p.path === 'webrtc')?.setupMs).toBeGreaterThan(0)
+    expect(d.result.switches.at(-1)).toBe('webrtc-direct')
+    // The page shows what the transport reported, live and at the end, and the sharing page served it directly.
+    expect(d.badge).toBe(d.result.method)
+    expect(d.badgeHistory.at(-1)).toBe('webrtc-direct')
+    expect(r.providerSaw.methods).toContain('webrtc-direct')
+    // The sharing page lists the direct path the downloader opened to it, with its setup time.
+    const incoming = r.sharerPaths!.find((p) => p.direction === 'incoming' && p.method === 'webrtc-direct')
+    expect(incoming?.state).toMatch(/^(open|closed)$/)
+    expect(incoming?.setupMs).toBeGreaterThan(0)
+    expect(d.screenshots).toHaveLength(2)
+    console.log(`[browser] direct allowed: ${d.result.method}, ${(SIZE / 1048576 / (d.ms / 1000)).toFixed(1)} MiB/s link-to-verified (${d.ms} ms), share ${r.share!.hashAndAnnounceMs} ms, badge ${d.badgeHistory.join(' → ')}, bytes ${JSON.stringify(d.result.bytesByMethod)}, setup ${setupTimes(d.result.pathReports)}, first byte ${String(d.result.timeToFirstByteMs)} ms, mid-transfer shots: ${String(d.midTransferScreenshots)}`)
   }, 180_000)
 
   it('two pages with UDP dropped (WebRTC blocked): the download goes through the relay', async () => {
@@ -104,24 +118,48 @@ describe.skipIf(reason !== undefined)('demo app in headless Chromium against chi
     expect(d.result.method).toBe('relay')
     expect(d.result.bytesByMethod.relay).toBe(SIZE)
     expect(r.providerSaw.methods).toContain('relay')
-    console.log(`[browser] WebRTC blocked: ${d.result.method}, ${(SIZE / 1048576 / (d.ms / 1000)).toFixed(1)} MiB/s link-to-verified (${d.ms} ms), badge ${d.badgeHistory.join(' → ')}`)
+    expect(r.providerSaw.methods).not.toContain('webrtc-direct')
+    expect(r.sharerPaths!.filter((p) => p.state === 'open' || p.state === 'closed').map((p) => p.method)).not.toContain('webrtc-direct')
+    expect(d.badgeHistory).toEqual(['relay'])
+    console.log(`[browser] WebRTC blocked: ${d.result.method}, ${(SIZE / 1048576 / (d.ms / 1000)).toFixed(1)} MiB/s link-to-verified (${d.ms} ms), badge ${d.badgeHistory.join(' → ')}, setup ${setupTimes(d.result.pathReports)}`)
   }, 180_000)
 
-  it('a Node peer shares, a page downloads', async () => {
+  it('two pages, the direct path dies mid-transfer: the badge moves to relay live and the file still verifies', async () => {
+    const size = 32 * 1024 * 1024
+    const r = await runScenario({ kind: 'browser-to-browser', blockWebRTC: false, cutDirectMidway: true, label: 'browser-switch' }, size)
+    const d = r.download!
+    expect(d.sha256).toBe(r.expectedSha256)
+    expect(d.bytes).toBe(size)
+    // Direct first; once UDP is dropped the stalled direct path is given up and the relay carries the rest.
+    expect(d.badgeHistory).toEqual(['webrtc-direct', 'relay'])
+    expect(d.result.switches).toEqual(['webrtc-direct', 'relay'])
+    expect(d.result.bytesByMethod['webrtc-direct']).toBeGreaterThanOrEqual(size / 8)
+    expect(d.result.bytesByMethod.relay).toBeGreaterThan(0)
+    expect(d.badge).toBe(d.result.method)
+    expect(r.providerSaw.methods).toEqual(expect.arrayContaining(['webrtc-direct', 'relay']))
+    console.log(`[browser] direct cut mid-transfer: badge ${d.badgeHistory.join(' → ')}, bytes ${JSON.stringify(d.result.bytesByMethod)}, ${d.ms} ms`)
+  }, 180_000)
+
+  // The Node peer offers the same paths as the page (relay + direct WebRTC over
+  // node-datachannel, no ICE servers): page and Node reach each other directly.
+  it('a Node peer shares, a page downloads: direct', async () => {
     const r = await runScenario({ kind: 'node-to-browser', blockWebRTC: false, label: 'node-to-browser' })
     const d = r.download!
     expect(d.sha256).toBe(r.expectedSha256)
+    expect(d.result.method).toBe('webrtc-direct')
     expect(d.badge).toBe(d.result.method)
     expect(r.providerSaw.methods).toContain(d.result.method)
-    console.log(`[browser] Node → page: ${d.result.method}, ${d.ms} ms`)
+    console.log(`[browser] Node → page: ${d.result.method}, ${d.ms} ms, badge ${d.badgeHistory.join(' → ')}, bytes ${JSON.stringify(d.result.bytesByMethod)}, setup ${setupTimes(d.result.pathReports)}`)
   }, 180_000)
 
-  it('a page shares, a Node peer downloads', async () => {
+  it('a page shares, a Node peer downloads: direct', async () => {
     const r = await runScenario({ kind: 'browser-to-node', blockWebRTC: false, label: 'browser-to-node' })
     const n = r.nodeDownload!
     expect(n.sha256).toBe(r.expectedSha256)
     expect(n.bytes).toBe(SIZE)
+    expect(n.method).toBe('webrtc-direct')
+    expect(n.pathReports.find((p) => p.path === 'webrtc')?.status).toBe('up')
     expect(r.providerSaw.methods).toContain(n.method)
-    console.log(`[browser] page → Node: ${n.method}, ${n.ms} ms`)
+    console.log(`[browser] page → Node: ${n.method}, ${n.ms} ms, bytes ${JSON.stringify(n.bytesByMethod)}, setup ${setupTimes(n.pathReports)}`)
   }, 180_000)
 })

@@ -13,12 +13,12 @@ import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { launchChromium } from './support/chromium.js'
-import { downloadFromLink, fetchesSeen, openDemo, shareFile, waitOnline } from './support/demo-pages.js'
+import { downloadFromLink, fetchesSeen, openDemo, pathTable, shareFile, waitForBadge, waitOnline } from './support/demo-pages.js'
 import { startChiralNode } from './support/node-process.js'
 import { startNodePeer } from './support/node-peer.js'
 import type { ChiralNodeProcess } from './support/node-process.js'
 import type { NodePeer } from './support/node-peer.js'
-import type { DownloadOutcome, ShareOutcome } from './support/demo-pages.js'
+import type { DownloadOutcome, PathRow, ShareOutcome } from './support/demo-pages.js'
 import type { Browser, Page } from 'playwright-core'
 
 export interface ScenarioInit {
@@ -26,6 +26,8 @@ export interface ScenarioInit {
   kind: 'browser-to-browser' | 'node-to-browser' | 'browser-to-node'
   /** Drop all UDP in the namespace, so no WebRTC path can work. */
   blockWebRTC: boolean
+  /** Drop all UDP once the page's badge says direct and an eighth of the file arrived (the direct path dies mid-transfer). */
+  cutDirectMidway?: boolean
   sizeBytes: number
   demoDir: string
   nodeBundle: string
@@ -44,7 +46,17 @@ export interface ScenarioResult {
   /** Set when a page downloaded. */
   download?: DownloadOutcome
   /** Set when the Node peer downloaded. */
-  nodeDownload?: { method: string, bytesByMethod: Record<string, number>, sha256: string, bytes: number, ms: number }
+  nodeDownload?: {
+    method: string
+    bytesByMethod: Record<string, number>
+    pathReports: Array<{ path: string, method: string, status: string, setupMs?: number, error?: string }>
+    switches: string[]
+    sha256: string
+    bytes: number
+    ms: number
+  }
+  /** The sharing page's transfer paths (Network page), when a page shared to a page. */
+  sharerPaths?: PathRow[]
   /** What the sharing side counted: fetches and their methods. */
   providerSaw: { count: number, methods: string[] }
   log: string[]
@@ -59,6 +71,14 @@ async function blockUdp (): Promise<void> {
   // Like a firewall that lets only TCP out: ICE checks and DTLS never arrive.
   await exec('iptables', ['-w', '-I', 'OUTPUT', '-p', 'udp', '-j', 'DROP'])
   await exec('iptables', ['-w', '-I', 'INPUT', '-p', 'udp', '-j', 'DROP'])
+}
+
+/** Waits for the direct path to carry data, drops UDP, and waits for the page's badge to move to the relay. */
+async function cutDirect (page: Page): Promise<void> {
+  await waitForBadge(page, 'webrtc-direct', init.sizeBytes / 8)
+  await blockUdp()
+  note(`UDP dropped at ${await page.getByTestId('progress').evaluate((p) => (p as HTMLProgressElement).value)} bytes`)
+  await waitForBadge(page, 'relay', 0, 30_000)
 }
 
 async function main (): Promise<ScenarioResult> {
@@ -81,11 +101,14 @@ async function main (): Promise<ScenarioResult> {
       case 'browser-to-browser': {
         const [a, b] = await Promise.all([openOnline(browser, node, '#/share'), openOnline(browser, node, '#/network')])
         const share = await shareFile(a, name, content)
-        const download = await downloadFromLink(b, share.link, init.screenshotsDir, init.label, init.workDir)
-        return { ...base, cid: share.cid, share, download, providerSaw: await fetchesSeen(a) }
+        const download = await downloadFromLink(b, share.link, init.screenshotsDir, init.label, init.workDir, {
+          ...(init.cutDirectMidway === true ? { whileTransferring: cutDirect } : {})
+        })
+        const sharerPaths = await pathTable(a, join(init.screenshotsDir, `${init.label}-sharer-network.png`))
+        return { ...base, cid: share.cid, share, download, sharerPaths, providerSaw: await fetchesSeen(a) }
       }
       case 'node-to-browser': {
-        peer = await startNodePeer({ relays: relayAddrs(node), signalingUrl: node.signalingUrl })
+        peer = await startNodePeer({ relays: relayAddrs(node), signalingUrl: node.signalingUrl, iceServers: [], direct: !init.blockWebRTC })
         const b = await openOnline(browser, node, '#/network')
         const file = join(init.workDir, name)
         await writeFile(file, content)
@@ -94,7 +117,7 @@ async function main (): Promise<ScenarioResult> {
         return { ...base, cid, download, providerSaw: { count: peer.served.length, methods: [...peer.served] } }
       }
       case 'browser-to-node': {
-        peer = await startNodePeer({ relays: relayAddrs(node), signalingUrl: node.signalingUrl })
+        peer = await startNodePeer({ relays: relayAddrs(node), signalingUrl: node.signalingUrl, iceServers: [], direct: !init.blockWebRTC })
         const a = await openOnline(browser, node, '#/share')
         const share = await shareFile(a, name, content)
         const started = Date.now()
@@ -108,6 +131,8 @@ async function main (): Promise<ScenarioResult> {
           nodeDownload: {
             method: result.method,
             bytesByMethod: result.bytesByMethod,
+            pathReports: result.pathReports.map(({ path, method, status, setupMs, error }) => ({ path, method, status, ...(setupMs === undefined ? {} : { setupMs }), ...(error === undefined ? {} : { error }) })),
+            switches: result.switches.map((s) => s.method),
             sha256: createHash('sha256').update(bytes).digest('hex'),
             bytes: bytes.length,
             ms: Date.now() - started

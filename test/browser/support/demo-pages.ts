@@ -19,7 +19,17 @@ export interface DownloadOutcome {
   /** Every value the badge showed while downloading, in order. */
   badgeHistory: string[]
   /** What the transport's result said (`method`, `bytesByMethod`, …), as the page shows it. */
-  result: { method: string, bytesByMethod: Record<string, number>, bytes: number, badChunks: number }
+  result: {
+    method: string
+    bytesByMethod: Record<string, number>
+    bytes: number
+    badChunks: number
+    /** Every raced path: status and setup time. */
+    pathReports: Array<{ peerId: string, path: string, method: string, status: string, setupMs?: number, error?: string }>
+    /** Methods new requests moved to, in order (the first is where the download started). */
+    switches: string[]
+    timeToFirstByteMs?: number
+  }
   sha256: string
   bytes: number
   ms: number
@@ -58,12 +68,19 @@ export async function shareFile (page: Page, name: string, content: Buffer): Pro
   }
 }
 
+export interface DownloadDriveOptions {
+  /** Runs once bytes flow, before the mid-transfer screenshots (e.g. to cut a path). */
+  whileTransferring?: (page: Page) => Promise<void>
+  timeout?: number
+}
+
 /**
  * Opens `link` in `page` (which downloads on its own), takes screenshots of
  * the Download and Network pages while bytes flow, waits for verification,
  * clicks Save and hashes the saved file.
  */
-export async function downloadFromLink (page: Page, link: string, shotsDir: string, label: string, workDir: string, timeout = 120_000): Promise<DownloadOutcome> {
+export async function downloadFromLink (page: Page, link: string, shotsDir: string, label: string, workDir: string, options: DownloadDriveOptions = {}): Promise<DownloadOutcome> {
+  const timeout = options.timeout ?? 120_000
   // Record every method the badge shows, from inside the page. A link to
   // the page already open only changes the hash (no reload), so install the
   // recorder both for a fresh load and into the current document.
@@ -81,6 +98,7 @@ export async function downloadFromLink (page: Page, link: string, shotsDir: stri
       const state = document.querySelector('[data-testid="download"]')?.getAttribute('data-state')
       return (p !== null && p.value > 0) || state === 'verified' || state === 'failed'
     }, undefined, { timeout, polling: 20 })
+    await options.whileTransferring?.(page)
     mid = await page.getByTestId('download').getAttribute('data-state') === 'transferring'
     const download = join(shotsDir, `${label}-download.png`)
     await page.screenshot({ path: download, fullPage: true })
@@ -103,7 +121,7 @@ export async function downloadFromLink (page: Page, link: string, shotsDir: stri
     return state === 'verified' || state === 'failed'
   }, undefined, { timeout })
   if (await page.getByTestId('download').getAttribute('data-state') === 'failed') {
-    const text = await page.getByTestId('download-error').innerText()
+    const text = (await page.getByTestId('download-error').textContent() ?? '').replace(/\s+/g, ' ').trim()
     await page.screenshot({ path: join(shotsDir, `${label}-failed.png`), fullPage: true }).catch(() => {})
     throw new Error(`the page reports a failed download: ${text}`)
   }
@@ -126,6 +144,38 @@ export async function downloadFromLink (page: Page, link: string, shotsDir: stri
     midTransferScreenshots: mid,
     offeredPaths
   }
+}
+
+/** Waits until the download's badge shows `method` while bytes still flow, and at least `bytes` arrived. */
+export async function waitForBadge (page: Page, method: string, bytes = 0, timeout = 30_000): Promise<void> {
+  await page.waitForFunction(([m, b]) => {
+    const badge = document.querySelector('[data-testid="method-badge"]')?.getAttribute('data-method')
+    const p = document.querySelector('[data-testid="progress"]') as HTMLProgressElement | null
+    return badge === m && p !== null && p.value >= Number(b)
+  }, [method, bytes] as const, { timeout, polling: 10 })
+}
+
+export interface PathRow {
+  direction: string
+  method: string
+  state: string
+  setupMs?: number
+}
+
+/** The Network page's transfer paths table, row by row; with `screenshot`, a full-page shot of it too. */
+export async function pathTable (page: Page, screenshot?: string): Promise<PathRow[]> {
+  await page.evaluate(() => { window.location.hash = '#/network' })
+  await page.getByTestId('path-table').waitFor()
+  if (screenshot !== undefined) await page.screenshot({ path: screenshot, fullPage: true })
+  return page.locator('[data-testid="path-table"] tbody tr[data-method]').evaluateAll((rows) => rows.map((r) => {
+    const ms = r.querySelector('[data-testid="setup-ms"]')?.getAttribute('data-ms') ?? ''
+    return {
+      direction: r.getAttribute('data-direction') ?? '',
+      method: r.getAttribute('data-method') ?? '',
+      state: r.getAttribute('data-state') ?? '',
+      ...(ms === '' ? {} : { setupMs: Number(ms) })
+    }
+  }))
 }
 
 /** The Share page's count of fetches and their methods. */

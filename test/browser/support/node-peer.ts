@@ -2,11 +2,15 @@
  * A Chiral peer in Node, composed from the packages exactly as an
  * application would (no test seams): a `peer` preset libp2p node reachable
  * through the relay, WebSocket signaling, DHT discovery, and the transport's
- * provider and receiver.
+ * provider and receiver, offering the same two paths as the demo: the relay
+ * and direct WebRTC (node-datachannel; a listener answers offers for the
+ * provider, the receiver races both dialers).
  */
 import { createDiscovery, createNode, waitForRelayReservation } from '@chiral/core'
 import { WebSocketSignaling } from '@chiral/signaling'
-import { createProvider, createReceiver } from '@chiral/transport'
+import {
+  createProvider, createReceiver, createWebRTCListener, createWebRTCPathDialer, NodeRTCPeerConnection, relayDialer, TRANSFER_PROTOCOL
+} from '@chiral/transport'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import WebSocket from 'ws'
 import type { ChiralNode, ContentDiscovery } from '@chiral/core'
@@ -30,6 +34,10 @@ export interface NodePeer {
 export interface NodePeerInit {
   relays: string[]
   signalingUrl: string
+  /** STUN/TURN servers for the direct path (tests: none or the lab's, never public ones). */
+  iceServers: RTCIceServer[]
+  /** Offer the direct WebRTC path (default true). */
+  direct?: boolean
 }
 
 export async function startNodePeer (init: NodePeerInit): Promise<NodePeer> {
@@ -44,7 +52,14 @@ export async function startNodePeer (init: NodePeerInit): Promise<NodePeer> {
   const served: string[] = []
   provider.addEventListener('session:open', (e) => { served.push(e.detail.method) })
   await provider.start()
-  const receiver = createReceiver({ node, discovery })
+  const direct = init.direct ?? true
+  const rtc = { iceServers: init.iceServers, connectTimeout: 10_000 }
+  const webrtc = { signaling, RTCPeerConnection: NodeRTCPeerConnection }
+  const listener = direct ? createWebRTCListener(webrtc, rtc) : undefined
+  listener?.handle(TRANSFER_PROTOCOL, (channel) => { void provider.serve(channel).catch(() => {}) })
+  await listener?.start()
+  const dialers = direct ? [relayDialer(node), createWebRTCPathDialer(webrtc, rtc)] : [relayDialer(node)]
+  const receiver = createReceiver({ node, discovery, dialers })
   await receiver.start()
   await waitForRelayReservation(node, { signal: AbortSignal.timeout(20_000) })
   return {
@@ -66,6 +81,7 @@ export async function startNodePeer (init: NodePeerInit): Promise<NodePeer> {
     },
     async stop () {
       await receiver.stop()
+      await listener?.stop()
       await provider.stop()
       await discovery.stop()
       await signaling.stop()

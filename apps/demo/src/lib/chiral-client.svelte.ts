@@ -14,7 +14,7 @@ import { generateKeyPair } from '@libp2p/crypto/keys'
 import { fetchRelayAddrs } from './relay-addresses.js'
 import { createTransferPaths } from './transfer-paths.js'
 import type { DemoSettings } from './settings.js'
-import type { PathAttempt } from './timed-dialer.js'
+import type { PathAttempt } from './path-attempts.js'
 import type { TransferPaths } from './transfer-paths.js'
 import type { ChiralNode, ContentDiscovery } from '@chiral/core'
 import type { ConnectionStatus } from '@chiral/signaling'
@@ -55,8 +55,12 @@ export class ChiralClient {
   reservations = $state<string[]>([])
   connections = $state<ConnectionView[]>([])
   attempts = $state<PathAttempt[]>([])
-  /** Names of the paths a download tries (`webrtc`, `relay`). */
+  /** Names of the paths a download races (`relay`, `webrtc`). */
   offeredPaths = $state<string[]>([])
+  /** Whether this page answers direct-path offers (it serves shares over WebRTC too). */
+  answersDirect = $state(false)
+  /** Per peer, the path that carries new requests of the latest download from it (the transport's `path:switch`). */
+  activePaths = $state<Record<string, string>>({})
   /** Incoming transfer sessions by method (how others fetched from us). */
   served = $state<Array<{ method: string, at: number, open: boolean }>>([])
 
@@ -127,7 +131,11 @@ export class ChiralClient {
     this.paths = createTransferPaths({ node, signaling, provider }, s, this.recordAttempt)
     await this.paths.start()
     this.offeredPaths = this.paths.dialers.map((d) => d.name)
+    this.answersDirect = this.paths.listener != null
     this.receiver = createReceiver({ node, discovery: this.discovery, dialers: this.paths.dialers })
+    this.receiver.race.addEventListener('path:switch', (e) => {
+      this.activePaths = { ...this.activePaths, [e.detail.peerId]: e.detail.to }
+    })
     await this.receiver.start()
     this.timer = setInterval(this.refreshConnections, 1000)
     this.refreshReservations()

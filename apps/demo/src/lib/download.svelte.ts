@@ -1,21 +1,59 @@
 /**
  * One download at a time: find providers on the DHT, fetch through the
- * transport (which picks and may switch paths), verify, hand over a Blob.
+ * transport (which races the paths and may switch between them), verify,
+ * hand over a Blob. `active` follows the transport's `path:switch` events,
+ * so the page's method badge changes the moment new requests move to
+ * another path.
  *
  *   idle ──start(cid)──► finding ──► transferring ──► verified
  *                           └────────────┴──────────► failed (plain words)
  */
-import { NoProvidersError, parseContentId } from '@chiral/core'
+import { isChiralError, NoProvidersError, parseContentId } from '@chiral/core'
 import { explainError } from './format.js'
 import type { ChiralClient } from './chiral-client.svelte.js'
-import type { FetchResult, TransferProgress } from '@chiral/transport'
+import type { ProviderInfo, TransferMethod } from '@chiral/core'
+import type { FetchResult, PathDownDetail, PathEventDetail, PathSwitchDetail, TransferProgress } from '@chiral/transport'
 
 export type DownloadState =
   | { name: 'idle' }
-  | { name: 'finding', cid: string, startedAt: number }
-  | { name: 'transferring', cid: string, startedAt: number, providers: number, progress?: TransferProgress, switches: string[] }
-  | { name: 'verified', cid: string, result: FetchResult, url: string, switches: string[] }
+  | { name: 'finding', cid: string, startedAt: number, /** Lookups that found nobody so far. */ attempts?: number }
+  | {
+    name: 'transferring'
+    cid: string
+    startedAt: number
+    providers: number
+    progress?: TransferProgress
+    /** The method of the path carrying new requests (latest `path:switch`). */
+    active?: TransferMethod
+    /** Methods the download moved to, in order (the first is where it started). */
+    switches: TransferMethod[]
+    /** Paths that came up (and maybe went down again), with their setup times. */
+    paths: LivePath[]
+  }
+  | { name: 'verified', cid: string, result: FetchResult, url: string, switches: TransferMethod[] }
   | { name: 'failed', cid: string, title: string, detail: string }
+
+/** How long a download looks for providers before it says nobody shares the file, ms. */
+export const FIND_TIMEOUT = 30_000
+/** Pause between two lookups that found nobody, ms. */
+const FIND_RETRY_DELAY = 1500
+
+async function sleep (ms: number, signal: AbortSignal): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => { signal.removeEventListener('abort', onAbort); resolve() }, ms)
+    const onAbort = (): void => { clearTimeout(timer); reject(signal.reason) }
+    signal.addEventListener('abort', onAbort, { once: true })
+  })
+}
+
+/** A path to a provider as the transport reported it during the download. */
+export interface LivePath {
+  peerId: string
+  path: string
+  method: TransferMethod
+  setupMs: number
+  status: 'up' | 'down'
+}
 
 export class Download {
   state = $state<DownloadState>({ name: 'idle' })
@@ -48,31 +86,67 @@ export class Download {
     const startedAt = Date.now()
     this.state = { name: 'finding', cid, startedAt }
     try {
-      const providers = []
-      const signal = AbortSignal.any([controller.signal, AbortSignal.timeout(30_000)])
-      for await (const p of discovery.findProviders(cid, { signal, limit: 3 })) {
-        if (p.peerId.toString() !== this.client.peerId) providers.push(p)
+      const providers = await this.findProviders(cid, controller.signal)
+      this.state = { name: 'transferring', cid, startedAt, providers: providers.length, switches: [], paths: [] }
+      const onPath = (status: LivePath['status']) => (event: CustomEvent<PathEventDetail | PathDownDetail>): void => {
+        if (this.state.name !== 'transferring' || this.controller !== controller) return
+        const { peerId, path, method, setupMs } = event.detail
+        const rest = this.state.paths.filter((p) => p.peerId !== peerId || p.path !== path)
+        this.state = { ...this.state, paths: [...rest, { peerId, path, method, setupMs, status }] }
       }
-      if (providers.length === 0) throw new NoProvidersError(`No provider of ${cid}`)
-      const switches: string[] = []
-      this.state = { name: 'transferring', cid, startedAt, providers: providers.length, switches }
+      const onUp = onPath('up')
+      const onDown = onPath('down')
+      const onSwitch = (event: CustomEvent<PathSwitchDetail>): void => {
+        if (this.state.name !== 'transferring' || this.controller !== controller) return
+        const method = event.detail.method
+        const switches = this.state.switches.at(-1) === method ? this.state.switches : [...this.state.switches, method]
+        this.state = { ...this.state, active: method, switches }
+      }
       const result = await receiver.fetch(cid, {
         providers,
         signal: controller.signal,
+        onPeerPaths: (peer) => {
+          peer.addEventListener('path:switch', onSwitch)
+          peer.addEventListener('path:up', onUp)
+          peer.addEventListener('path:down', onDown)
+        },
         onProgress: (progress) => {
           if (this.state.name !== 'transferring' || this.controller !== controller) return
-          const last = this.state.switches.at(-1)
-          const next = last === progress.method ? this.state.switches : [...this.state.switches, progress.method]
-          this.state = { ...this.state, progress, switches: next }
+          this.state = { ...this.state, progress }
         }
       })
       if (this.controller !== controller) return
       const blob = result.blob ?? new Blob([])
-      const seen = this.state.name === 'transferring' ? this.state.switches : []
+      const seen = result.switches.reduce<TransferMethod[]>((list, s) => list.at(-1) === s.method ? list : [...list, s.method], [])
       this.state = { name: 'verified', cid, result, url: URL.createObjectURL(blob), switches: seen }
     } catch (err) {
       if (this.controller !== controller) return
       this.state = { name: 'failed', cid, ...explainError(err) }
+    }
+  }
+
+  /**
+   * Providers of `cid` other than this page. A lookup that finds nobody is
+   * asked again (a record may still be on its way to the DHT server) until
+   * FIND_TIMEOUT has passed; then `NoProvidersError`.
+   */
+  private async findProviders (cid: string, cancel: AbortSignal): Promise<ProviderInfo[]> {
+    const discovery = this.client.discovery
+    if (discovery == null) throw new NoProvidersError('not connected')
+    const signal = AbortSignal.any([cancel, AbortSignal.timeout(FIND_TIMEOUT)])
+    for (let attempt = 1; ; attempt++) {
+      const providers: ProviderInfo[] = []
+      try {
+        for await (const p of discovery.findProviders(cid, { signal, limit: 3 })) {
+          if (p.peerId.toString() !== this.client.peerId) providers.push(p)
+        }
+      } catch (err) {
+        if (!isChiralError(err, 'no-providers') || signal.aborted) throw err
+      }
+      if (providers.length > 0) return providers
+      if (this.state.name === 'finding') this.state = { ...this.state, attempts: attempt }
+      await sleep(FIND_RETRY_DELAY, signal).catch(() => {})
+      if (signal.aborted) throw new NoProvidersError(`No provider of ${cid} found within ${FIND_TIMEOUT / 1000} s`)
     }
   }
 

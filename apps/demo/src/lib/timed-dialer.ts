@@ -1,33 +1,20 @@
+import { nextAttemptId } from './path-attempts.js'
+import type { PathAttempt, PathAttemptReport } from './path-attempts.js'
 import type { AbortOptions, MessageChannel, PathDialer, PeerTarget } from '@chiral/core'
-
-/** One attempt to open a path to a peer, as the Network page lists it. */
-export interface PathAttempt {
-  id: number
-  peerId: string
-  /** The dialer's name (`webrtc`, `relay`, …). */
-  path: string
-  method: string
-  state: 'opening' | 'open' | 'closed' | 'failed'
-  startedAt: number
-  /** From dial to usable channel, ms. */
-  setupMs?: number
-  error?: string
-}
-
-let nextId = 1
 
 /**
  * Wraps a path dialer to report every attempt (start, setup time, failure,
  * close) to `report`. The channel and the dial behave exactly as before.
  */
-export function timedDialer (dialer: PathDialer, report: (attempt: PathAttempt) => void): PathDialer {
+export function timedDialer (dialer: PathDialer, report: PathAttemptReport): PathDialer {
   return {
     name: dialer.name,
     method: dialer.method,
     async dial (target: PeerTarget, protocol: string, options: AbortOptions = {}): Promise<MessageChannel> {
       const attempt: PathAttempt = {
-        id: nextId++,
+        id: nextAttemptId(),
         peerId: target.peerId,
+        direction: 'outgoing',
         path: dialer.name,
         method: dialer.method,
         state: 'opening',
@@ -57,7 +44,7 @@ export function timedDialer (dialer: PathDialer, report: (attempt: PathAttempt) 
 }
 
 /** The same channel, calling `onClose` once it is closed or its messages end. */
-function observeClose (channel: MessageChannel, onClose: () => void): MessageChannel {
+export function observeClose<C extends MessageChannel> (channel: C, onClose: () => void): MessageChannel {
   return {
     get method () { return channel.method },
     get maxMessageSize () { return channel.maxMessageSize },
