@@ -27,6 +27,12 @@ import type { PathDialer } from '@chiral/core'
 import type { FetchResult, TransferSink } from '@chiral/transport'
 import type { Libp2p } from '@libp2p/interface'
 
+// CHIRAL_NDC_LOG=Info (Debug, Verbose, Warning) prints libdatachannel's log on stderr (see paths.ts --verbose).
+if (process.env.CHIRAL_NDC_LOG != null) {
+  const { initLogger } = await import('node-datachannel')
+  initLogger(process.env.CHIRAL_NDC_LOG as 'Info', (level, message) => { process.stderr.write(`${performance.now().toFixed(1)} [${level}] ${message}\n`) })
+}
+
 const [role, ...args] = process.argv.slice(2)
 const print = (value: unknown): void => { process.stdout.write(JSON.stringify(value) + '\n') }
 const untilStdinEnds = async (): Promise<void> => new Promise((resolve) => {

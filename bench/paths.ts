@@ -20,12 +20,14 @@
  * Goals: direct (webrtc) ≥ 100 MB/s; direct ≥ 1.8 × libp2p-webrtc of the same
  * run; race time to first byte ≤ the fastest single path's + 10 ms.
  *
- *   node --conditions=source --import tsx bench/paths.ts [MiB=256] [rounds=3] [--modes=relay,webrtc,libp2p-webrtc,race] [--race=relay,webrtc,libp2p-webrtc] [--refs=raw,raw-offerer-dtls-client,channel] [--window=N] [--hwm=MiB] [--sink=discard|file]
+ *   node --conditions=source --import tsx bench/paths.ts [MiB=256] [rounds=3] [--modes=relay,webrtc,libp2p-webrtc,race] [--race=relay,webrtc,libp2p-webrtc] [--refs=raw,raw-offerer-dtls-client,channel] [--window=N] [--hwm=MiB] [--sink=discard|file] [--verbose]
  *
  * `--race`: the paths raced in mode `race` (default all three).
  * `--window=N`: chunks in flight per channel (receiver setting; default the
  * package's 8). `--hwm=MiB`: the WebRTC channels' send high-water mark
  * (default the package's 4 MiB; low-water mark a quarter of it).
+ * `--verbose`: the relay, provider and fetcher processes' stderr goes to
+ * ours (with e.g. DEBUG=chiral:* for their logs; never when measuring).
  * `--refs`: raw (default), raw-offerer-dtls-client (raw with Chiral's DTLS
  * roles) and/or channel (Chiral's DataChannel message channel without the
  * transfer protocol); `--refs=` for none. `--sink=file`
@@ -57,6 +59,7 @@ const rounds = Number(positional[1] ?? 3)
 const modes = ALL_MODES.filter((m) => (flag('modes')?.split(',') ?? ALL_MODES).includes(m))
 const refs = ALL_REFS.filter((r) => (flag('refs')?.split(',') ?? ['raw']).includes(r))
 const sink = flag('sink') === 'file' ? 'file' : 'discard'
+const verbose = process.argv.includes('--verbose')
 const racePaths = flag('race') ?? 'relay,webrtc,libp2p-webrtc'
 const tuning: Record<string, string> = {
   ...(flag('window') === undefined ? {} : { CHIRAL_BENCH_WINDOW: flag('window')! }),
@@ -86,7 +89,10 @@ function start (ns: Netns, args: string[], signal: AbortSignal): Child {
   const child = track(spawnNodeScript(ns, nodeScript, { args, signal, env: tuning }))
   let stderr = ''
   child.stderr.setEncoding('utf8')
-  child.stderr.on('data', (chunk: string) => { stderr = (stderr + chunk).slice(-8000) })
+  child.stderr.on('data', (chunk: string) => {
+    stderr = (stderr + chunk).slice(-8000)
+    if (verbose) process.stderr.write(chunk.replace(/^(?=.)/gm, `[${args[0] ?? ''} ${args[4] ?? ''}] `))
+  })
   const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]()
   return { child, lines, stderr: () => stderr }
 }
