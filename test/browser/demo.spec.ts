@@ -124,6 +124,18 @@ describe.skipIf(reason !== undefined)('demo app in headless Chromium against chi
     console.log(`[browser] WebRTC blocked: ${d.result.method}, ${(SIZE / 1048576 / (d.ms / 1000)).toFixed(1)} MiB/s link-to-verified (${d.ms} ms), badge ${d.badgeHistory.join(' → ')}, setup ${setupTimes(d.result.pathReports)}`)
   }, 180_000)
 
+  it('two pages, direct paths turned off in the downloader\'s Settings: relay only, nothing dialled directly', async () => {
+    const size = 4 * 1024 * 1024
+    const r = await runScenario({ kind: 'browser-to-browser', blockWebRTC: false, downloaderDirectOff: true, label: 'relay-only' }, size)
+    const d = r.download!
+    expect(d.sha256).toBe(r.expectedSha256)
+    expect(d.offeredPaths).toEqual(['relay'])
+    expect(d.result.method).toBe('relay')
+    expect(d.result.pathReports.map((p) => p.path)).toEqual(['relay'])
+    expect(d.badgeHistory).toEqual(['relay'])
+    expect(r.sharerPaths!.some((p) => p.method === 'webrtc-direct')).toBe(false)
+  }, 180_000)
+
   it('two pages, the direct path dies mid-transfer: the badge moves to relay live and the file still verifies', async () => {
     const size = 32 * 1024 * 1024
     const r = await runScenario({ kind: 'browser-to-browser', blockWebRTC: false, cutDirectMidway: true, label: 'browser-switch' }, size)

@@ -13,7 +13,7 @@ import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { launchChromium } from './support/chromium.js'
-import { downloadFromLink, fetchesSeen, openDemo, pathTable, shareFile, waitForBadge, waitOnline } from './support/demo-pages.js'
+import { downloadFromLink, fetchesSeen, openDemo, pathTable, shareFile, turnDirectOff, waitForBadge, waitOnline } from './support/demo-pages.js'
 import { startChiralNode } from './support/node-process.js'
 import { startNodePeer } from './support/node-peer.js'
 import type { ChiralNodeProcess } from './support/node-process.js'
@@ -28,6 +28,8 @@ export interface ScenarioInit {
   blockWebRTC: boolean
   /** Drop all UDP once the page's badge says direct and an eighth of the file arrived (the direct path dies mid-transfer). */
   cutDirectMidway?: boolean
+  /** The downloading page turns direct paths off on its Settings page first. */
+  downloaderDirectOff?: boolean
   sizeBytes: number
   demoDir: string
   nodeBundle: string
@@ -100,6 +102,7 @@ async function main (): Promise<ScenarioResult> {
     switch (init.kind) {
       case 'browser-to-browser': {
         const [a, b] = await Promise.all([openOnline(browser, node, '#/share'), openOnline(browser, node, '#/network')])
+        if (init.downloaderDirectOff === true) await turnDirectOff(b)
         const share = await shareFile(a, name, content)
         const download = await downloadFromLink(b, share.link, init.screenshotsDir, init.label, init.workDir, {
           ...(init.cutDirectMidway === true ? { whileTransferring: cutDirect } : {})

@@ -52,6 +52,17 @@ export async function waitOnline (page: Page, timeout = 30_000): Promise<void> {
   await page.waitForFunction(() => document.querySelector('.status .badge.ok') !== null, undefined, { timeout })
 }
 
+/** Turns direct paths off on the Settings page, as a person would (Save restarts the app), and waits until it is online again. */
+export async function turnDirectOff (page: Page): Promise<void> {
+  await page.evaluate(() => { window.location.hash = '#/settings' })
+  const box = page.getByLabel('Try direct WebRTC connections')
+  await box.uncheck()
+  await Promise.all([page.waitForEvent('load'), page.getByRole('button', { name: 'Save and restart' }).click()])
+  await waitOnline(page)
+  await page.evaluate(() => { window.location.hash = '#/network' })
+  await page.waitForFunction(() => document.querySelector('[data-testid="offered-paths"]')?.getAttribute('data-paths') === 'relay', undefined, { timeout: 10_000 })
+}
+
 /** Shares `content` from page's Share page and returns the content id and link. */
 export async function shareFile (page: Page, name: string, content: Buffer): Promise<ShareOutcome> {
   await page.evaluate(() => { window.location.hash = '#/share' })
