@@ -5,6 +5,7 @@
  */
 import { execFileSync } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { chromium } from 'playwright-core'
 import type { Browser } from 'playwright-core'
@@ -40,6 +41,9 @@ export interface LaunchInit {
   extraArgs?: string[]
 }
 
+/** The system's temporary folder, read before anything changes TMPDIR. */
+const SYSTEM_TMP = tmpdir()
+
 /** Starts a headless Chromium with a fresh profile under `workDir`. */
 export async function launchChromium (init: LaunchInit): Promise<Browser> {
   const executablePath = findChromium()
@@ -47,7 +51,9 @@ export async function launchChromium (init: LaunchInit): Promise<Browser> {
   // playwright-core makes a fresh profile in the temporary folder of this
   // process; Chromium leaves its own org.chromium.* folders in TMPDIR.
   mkdirSync(init.workDir, { recursive: true })
-  const tmp = mkdtempSync(join(init.workDir, 'chromium-'))
+  // A short path: Chromium puts a Unix socket in TMPDIR, and socket paths are
+  // limited to 108 bytes, so a folder inside a deep checkout can be too long.
+  const tmp = mkdtempSync(join(SYSTEM_TMP, 'chiral-chromium-'))
   process.env.TMPDIR = tmp
   return chromium.launch({
     executablePath,
