@@ -34,9 +34,8 @@
  * writes each fetch to disk (default: chunks verified, then dropped).
  * Needs root and iproute2 (prints why and exits 0 otherwise).
  */
-import { randomBytes } from 'node:crypto'
 import { rmSync } from 'node:fs'
-import { mkdtemp, open, rm } from 'node:fs/promises'
+import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
@@ -48,6 +47,7 @@ import type { FetchRun } from './paths-node.js'
 import type { ModeRuns, ReferenceRun } from './paths-report.js'
 import type { Netns } from '../packages/transport/test/support/netns.js'
 import type { ChildProcessWithoutNullStreams } from 'node:child_process'
+import { randomFile } from './support/random-file.js'
 
 const MiB = 1024 * 1024
 const ALL_MODES = ['relay', 'webrtc', 'libp2p-webrtc', 'race'] as const
@@ -113,14 +113,6 @@ async function exited (c: Child): Promise<void> {
   await new Promise((resolve) => c.child.once('close', resolve))
 }
 
-async function randomFile (path: string, size: number): Promise<string> {
-  const fh = await open(path, 'w')
-  for (let at = 0; at < size; at += MiB) await fh.write(randomBytes(Math.min(MiB, size - at)), 0, Math.min(MiB, size - at), at)
-  // On disk before measuring: background writeback would compete with the runs.
-  await fh.sync()
-  await fh.close()
-  return path
-}
 
 /** One fetch in a fresh process; a failure is recorded, not thrown. */
 async function fetchOnce (ns: Netns, relay: string, target: string, cid: string, mode: string, destination: string): Promise<FetchRun | { mode: string, error: string }> {

@@ -16,14 +16,14 @@
  *   node --conditions=source --import tsx bench/relay-throughput.ts [MiB=256] [rssMiB=1024] [rounds=3]
  */
 import { spawn } from 'node:child_process'
-import { randomBytes } from 'node:crypto'
-import { mkdtemp, open, rm } from 'node:fs/promises'
+import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import type { ChildProcessByStdio } from 'node:child_process'
 import type { Readable, Writable } from 'node:stream'
+import { randomFile } from './support/random-file.js'
 
 const mib = Number(process.argv[2] ?? 256)
 const rssMib = Number(process.argv[3] ?? 1024)
@@ -52,14 +52,6 @@ async function finish (c: Child): Promise<{ maxRssMiB?: number }> {
   return last
 }
 
-async function randomFile (path: string, size: number): Promise<string> {
-  const fh = await open(path, 'w')
-  for (let at = 0; at < size; at += MiB) await fh.write(randomBytes(Math.min(MiB, size - at)), 0, Math.min(MiB, size - at), at)
-  // On disk before measuring: background writeback would compete with the runs.
-  await fh.sync()
-  await fh.close()
-  return path
-}
 
 interface RunResult { bytes: number, ms: number, cpuMs: number, maxRssMiB: number, peakSampledRssMiB?: number, peakHeapMiB?: number, peakArrayBuffersMiB?: number, method?: string }
 
