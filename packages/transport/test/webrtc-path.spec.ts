@@ -78,6 +78,19 @@ describe.skipIf(!support.ok)('webrtc path (node-datachannel, in a network namesp
     expect(r.unclosed).toBe(0)
   })
 
+  it('the dialer sends its candidates only once it checks a listener candidate, or after its hold time', async () => {
+    type Run = { bytes: number, dialerHeldAfterAnswerMs: number, dialerAfterListenerCandidateMs: number, unclosed: number }
+    const r = await scenario<{ late: Run, dropped: Run }>(ns, 'candidate-order')
+    // Listener candidates 150 ms late: the dialer's first goes out after the first of them is in.
+    expect(r.late.dialerAfterListenerCandidateMs).toBeGreaterThanOrEqual(0)
+    expect(r.late.dialerHeldAfterAnswerMs).toBeGreaterThanOrEqual(100)
+    expect(r.late.bytes).toBe(3)
+    // No listener candidate ever: released after the hold (250 ms), and the connection still comes up.
+    expect(r.dropped.dialerHeldAfterAnswerMs).toBeGreaterThanOrEqual(200)
+    expect(r.dropped.bytes).toBe(3)
+    expect([r.late.unclosed, r.dropped.unclosed]).toEqual([0, 0])
+  })
+
   it('fails with ice-failed within the configured time when no candidate gets through, leaking nothing', async () => {
     const r = await scenario<{ connectTimeout: number, elapsedMs: number, code: string, reason: string, listenerCode: string, openSessions: number[], created: number, unclosed: number }>(ns, 'ice-failure')
     expect(r.code).toBe('ice-failed')

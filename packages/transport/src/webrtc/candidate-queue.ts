@@ -8,14 +8,20 @@ import type { IceCandidate } from '@chiral/core'
  * slower hop): they are queued, never dropped.
  *
  * A `null` candidate (end of candidates) is passed on as such.
+ *
+ * `onApplied` runs after each candidate has been handed to the peer
+ * connection (for `null` as soon as it is passed on), whether or not the
+ * peer connection took it: from then on ICE may be checking it.
  */
 export class CandidateQueue {
   private readonly pending: Array<IceCandidate | null> = []
   private ready = false
   private readonly onError: (err: unknown) => void
+  private readonly onApplied: (candidate: IceCandidate | null) => void
 
-  constructor (private readonly pc: RTCPeerConnection, onError: (err: unknown) => void) {
+  constructor (private readonly pc: RTCPeerConnection, onError: (err: unknown) => void, onApplied: (candidate: IceCandidate | null) => void = () => {}) {
     this.onError = onError
+    this.onApplied = onApplied
   }
 
   /** How many candidates wait for the remote description. */
@@ -41,9 +47,12 @@ export class CandidateQueue {
     if (candidate == null) {
       // End of candidates: optional; some implementations reject it.
       this.pc.addIceCandidate().catch(() => {})
+      this.onApplied(null)
       return
     }
     if (candidate.candidate === '') return
-    this.pc.addIceCandidate(candidateFromWire(candidate)).catch(this.onError)
+    this.pc.addIceCandidate(candidateFromWire(candidate))
+      .catch(this.onError)
+      .finally(() => { this.onApplied(candidate) })
   }
 }

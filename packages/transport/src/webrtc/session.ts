@@ -10,6 +10,13 @@ import type { Logger } from '@libp2p/interface'
 
 export type WebRTCRole = 'offerer' | 'answerer'
 
+/**
+ * How long an offerer that has applied the answer waits for a first
+ * candidate of the answerer before sending its own anyway (see
+ * `WebRTCSession`), ms.
+ */
+export const OFFERER_CANDIDATE_HOLD_MS = 250
+
 export interface WebRTCSessionInit {
   role: WebRTCRole
   /** The remote peer's signaling id. */
@@ -51,16 +58,32 @@ type SessionState =
  * DataChannel into a `MessageChannel`.
  *
  * When local candidates go out: the answerer's once its answer is sent, the
- * offerer's only once it has applied the answer. Until then the answerer
- * cannot reach the offerer, so no ICE check arrives at an offerer that has
- * not finished taking in the answer. That matters with node-datachannel:
- * libdatachannel hands a remote description to ICE before it stores it for
- * the DTLS fingerprint check, and when the remote's checks are already
- * waiting, ICE and the whole DTLS handshake can complete in that gap; the
- * certificate is then checked against no fingerprint and refused ("unknown
- * CA" / "certificate verify failed"), which failed about one in five
- * back-to-back dials on a fast link. The offer and answer carry no
- * candidates for the same reason: every candidate goes by trickle.
+ * offerer's only once it has applied the answer AND handed ICE a first
+ * candidate of the answerer (or after `OFFERER_CANDIDATE_HOLD_MS` without
+ * one). Two reasons, both seen with node-datachannel:
+ *
+ * 1. Until the offerer has applied the answer the answerer cannot reach it,
+ *    so no ICE check arrives at an offerer that has not finished taking in
+ *    the answer. libdatachannel hands a remote description to ICE before it
+ *    stores it for the DTLS fingerprint check, and when the remote's checks
+ *    are already waiting, ICE and the whole DTLS handshake can complete in
+ *    that gap; the certificate is then checked against no fingerprint and
+ *    refused ("unknown CA" / "certificate verify failed"), which failed
+ *    about one in five back-to-back dials on a fast link.
+ * 2. The offerer (the DTLS server, standard roles) must reach ICE
+ *    "connected" before the answerer (the DTLS client) does. A DTLS packet
+ *    that arrives before the server's ICE is connected waits in
+ *    libdatachannel until the next one comes, which is the client's
+ *    retransmission after OpenSSL's 1-second timer: about one setup in
+ *    eight took ≈ 1 s. A controlled ICE agent (libjuice) only counts as
+ *    connected once its own check, paced ~50 ms after the remote's first
+ *    check, succeeds. So the offerer checks first: it learns the answerer's
+ *    candidates before the answerer learns its own, its check reaches the
+ *    answerer first, and it is connected one round trip later; the
+ *    answerer, and its first ClientHello, follow.
+ *
+ * The offer and answer carry no candidates for the same reason: every
+ * candidate goes by trickle.
  */
 export class WebRTCSession {
   readonly role: WebRTCRole
@@ -74,6 +97,9 @@ export class WebRTCSession {
   private readonly init: WebRTCSessionInit
   /** Local candidates held until the descriptions are in place (see the class comment). */
   private outgoing: Array<SignalMessage> | undefined = []
+  /** Offerer: what releasing its candidates waits for (see the class comment). */
+  private readonly releaseGate = { answerApplied: false, remoteCandidate: false }
+  private releaseTimer: ReturnType<typeof setTimeout> | undefined
   private settle?: { resolve(channel: DataChannelMessageChannel): void, reject(err: Error): void }
 
   constructor (init: WebRTCSessionInit) {
@@ -84,7 +110,10 @@ export class WebRTCSession {
     this.pc = init.pc
     this.signaling = init.signaling
     this.log = init.log
-    this.queue = new CandidateQueue(this.pc, (err) => { this.log.trace('remote candidate rejected: %e', err) })
+    this.queue = new CandidateQueue(this.pc, (err) => { this.log.trace('remote candidate rejected: %e', err) }, () => {
+      this.releaseGate.remoteCandidate = true
+      this.releaseOffererCandidates()
+    })
     this.pc.addEventListener('icecandidate', this.onLocalCandidate)
     this.pc.addEventListener('connectionstatechange', this.onConnectionState)
     if (this.role === 'answerer') this.pc.addEventListener('datachannel', this.onDataChannel)
@@ -151,9 +180,17 @@ export class WebRTCSession {
     } else if (message.type === 'answer' && this.role === 'offerer') {
       this.pc.setRemoteDescription({ type: 'answer', sdp: message.sdp })
         .then(() => {
+          // Only now may the answerer learn where we are, and only once we
+          // are checking its candidates, or after a while (see the class comment).
+          this.releaseGate.answerApplied = true
           this.queue.flush()
-          // Only now may the answerer learn where we are (see the class comment).
-          this.releaseCandidates()
+          if (this.state.status === 'connecting' && this.outgoing != null) {
+            this.releaseTimer = setTimeout(() => {
+              this.releaseGate.remoteCandidate = true
+              this.releaseOffererCandidates()
+            }, OFFERER_CANDIDATE_HOLD_MS)
+          }
+          this.releaseOffererCandidates()
         })
         .catch((err: unknown) => { this.fail(toError(err)) })
     } else {
@@ -187,8 +224,16 @@ export class WebRTCSession {
     })
   }
 
+  /** Offerer: releases its candidates once the answer is applied and ICE has a remote candidate. */
+  private releaseOffererCandidates (): void {
+    if (this.role !== 'offerer' || !this.releaseGate.answerApplied || !this.releaseGate.remoteCandidate) return
+    this.releaseCandidates()
+  }
+
   /** Sends the local candidates held so far; later ones go out as they come. */
   private releaseCandidates (): void {
+    clearTimeout(this.releaseTimer)
+    this.releaseTimer = undefined
     if (this.state.status !== 'connecting') return
     const held = this.outgoing ?? []
     this.outgoing = undefined
@@ -269,6 +314,8 @@ export class WebRTCSession {
     if (this.state.status === 'ended') return
     this.state = { status: 'ended' }
     this.outgoing = undefined
+    clearTimeout(this.releaseTimer)
+    this.releaseTimer = undefined
     this.pc.removeEventListener('icecandidate', this.onLocalCandidate)
     this.pc.removeEventListener('connectionstatechange', this.onConnectionState)
     this.pc.removeEventListener('datachannel', this.onDataChannel)

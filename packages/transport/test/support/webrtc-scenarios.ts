@@ -176,6 +176,46 @@ const scenarios: Record<string, () => Promise<unknown>> = {
     return result
   },
 
+  /**
+   * When the dialer's candidates go out: (1) the listener's candidates held
+   * back 150 ms: the dialer sends none before a listener candidate is in
+   * (it must check first, see WebRTCSession); (2) the listener's candidates
+   * all dropped: the dialer sends its own after its hold time anyway, and
+   * the connection comes up through the listener's checks.
+   */
+  async 'candidate-order' () {
+    const run = async (listenerCandidates: number | 'drop') => {
+      const at = { answer: Infinity, firstListenerCandidate: Infinity, firstDialerCandidate: Infinity }
+      const p = await pair({
+        filter: ({ from, message }) => {
+          const now = performance.now()
+          if (from === 'peer-a' && message.type === 'candidate') at.firstDialerCandidate = Math.min(at.firstDialerCandidate, now)
+          if (from === 'peer-b' && message.type === 'candidate' && listenerCandidates !== 'drop') {
+            setTimeout(() => { at.firstListenerCandidate = Math.min(at.firstListenerCandidate, performance.now()) }, listenerCandidates)
+            return listenerCandidates
+          }
+          if (message.type === 'answer') setTimeout(() => { at.answer = Math.min(at.answer, performance.now()) }, 0)
+          return from === 'peer-b' && message.type === 'candidate' ? 'drop' : 0
+        }
+      })
+      const a = await p.dial()
+      const b = await p.accepted
+      await a.send(new Uint8Array([1, 2, 3]))
+      const echo = await receive(b, 3)
+      await Promise.all([a.close(), b.close()])
+      await settle()
+      const result = {
+        bytes: echo.bytes,
+        dialerHeldAfterAnswerMs: at.firstDialerCandidate - at.answer,
+        dialerAfterListenerCandidateMs: at.firstDialerCandidate - at.firstListenerCandidate,
+        unclosed: p.tracker.unclosed()
+      }
+      await p.stop()
+      return result
+    }
+    return { late: await run(150), dropped: await run('drop') }
+  },
+
   /** Every candidate dropped both ways: nothing can connect; the dial must fail in time and leave nothing. */
   async 'ice-failure' () {
     const connectTimeout = 1500
