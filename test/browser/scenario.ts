@@ -106,6 +106,10 @@ async function main (): Promise<ScenarioResult> {
         const share = await shareFile(a, name, content)
         const download = await downloadFromLink(b, share.link, init.screenshotsDir, init.label, init.workDir, {
           ...(init.cutDirectMidway === true ? { whileTransferring: cutDirect } : {})
+        }).catch(async (err: Error) => {
+          // What the sharing side saw, for the failure report.
+          await pathTable(a, join(init.screenshotsDir, `${init.label}-sharer-failed.png`)).catch(() => {})
+          throw err
         })
         const sharerPaths = await pathTable(a, join(init.screenshotsDir, `${init.label}-sharer-network.png`))
         return { ...base, cid: share.cid, share, download, sharerPaths, providerSaw: await fetchesSeen(a) }

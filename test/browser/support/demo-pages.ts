@@ -109,8 +109,8 @@ export async function downloadFromLink (page: Page, link: string, shotsDir: stri
       const state = document.querySelector('[data-testid="download"]')?.getAttribute('data-state')
       return (p !== null && p.value > 0) || state === 'verified' || state === 'failed'
     }, undefined, { timeout, polling: 20 })
-    await options.whileTransferring?.(page)
     mid = await page.getByTestId('download').getAttribute('data-state') === 'transferring'
+    if (mid) await options.whileTransferring?.(page)
     const download = join(shotsDir, `${label}-download.png`)
     await page.screenshot({ path: download, fullPage: true })
     screenshots.push(download)
