@@ -74,7 +74,9 @@ async function runScenario (init: Omit<ScenarioInit, 'sizeBytes' | 'demoDir' | '
   }
 }
 
-describe.skipIf(reason !== undefined)('demo app in headless Chromium against chiral-node (network namespace)', () => {
+// One retry: in about 1 run of 10 a page finds no provider on the DHT (see the
+// closing note of the demo issue); a second failure still fails the test.
+describe.skipIf(reason !== undefined)('demo app in headless Chromium against chiral-node (network namespace)', { retry: 1 }, () => {
   beforeAll(async () => {
     mkdirSync(SHOTS, { recursive: true })
     if (!existsSync(NODE_BUNDLE)) {
