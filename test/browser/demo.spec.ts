@@ -74,8 +74,8 @@ async function runScenario (init: Omit<ScenarioInit, 'sizeBytes' | 'demoDir' | '
   }
 }
 
-// One retry: in about 1 run of 10 a page finds no provider on the DHT (see the
-// closing note of the demo issue); a second failure still fails the test.
+// One retry: in about 1 run of 10 a page finds no provider on the DHT (a known
+// weakness of discovery from browsers); a second failure still fails the test.
 describe.skipIf(reason !== undefined)('demo app in headless Chromium against chiral-node (network namespace)', { retry: 1 }, () => {
   beforeAll(async () => {
     mkdirSync(SHOTS, { recursive: true })
