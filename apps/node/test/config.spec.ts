@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest'
+import { ConfigError, parseConfig } from '../src/config.js'
+import type { NodeConfig } from '../src/config.js'
+
+const config = (argv: string[], env: NodeJS.ProcessEnv = {}): NodeConfig => {
+  const parsed = parseConfig(argv, env)
+  if (parsed.help) throw new Error('unexpected --help')
+  return parsed.config
+}
+
+describe('chiral-node configuration', () => {
+  it('has the documented defaults', () => {
+    const c = config([])
+    expect(c).toMatchObject({ port: 9000, host: '0.0.0.0', tcpPort: 4001, wsPort: 4002, announce: [], logLevel: 'info', allowPrivateAddresses: false })
+    expect(c.relay).toEqual({ maxReservations: 256, dataLimit: 4 * 2 ** 30, durationLimit: 3600 * 1000 })
+    expect(c.signaling.allowAnonymous).toBe(true)
+  })
+
+  it('reads the environment, and flags win over it', () => {
+    const env = { PORT: '9100', LOG_LEVEL: 'debug', CHIRAL_RELAY_DATA_LIMIT: '512MiB', CHIRAL_NO_ANONYMOUS: 'true' }
+    expect(config([], env)).toMatchObject({ port: 9100, logLevel: 'debug', relay: { dataLimit: 512 * 2 ** 20 }, signaling: { allowAnonymous: false } })
+    expect(config(['--port', '9200', '--log-level', 'warn'], env)).toMatchObject({ port: 9200, logLevel: 'warn' })
+  })
+
+  it('derives announce addresses from a public IP, or takes them as given', () => {
+    expect(config(['--public-ip', '203.0.113.10']).announce).toEqual(['/ip4/203.0.113.10/tcp/4001', '/ip4/203.0.113.10/tcp/4002/ws'])
+    expect(config(['--public-ip', '2001:db8::1', '--tcp-port', '5001']).announce).toEqual(['/ip6/2001:db8::1/tcp/5001', '/ip6/2001:db8::1/tcp/4002/ws'])
+    expect(config(['--announce', '/dns4/relay.example.org/tcp/443/tls/ws', '--public-ip', '203.0.113.10']).announce).toEqual(['/dns4/relay.example.org/tcp/443/tls/ws'])
+  })
+
+  it('accepts "unlimited" relay limits', () => {
+    expect(config(['--relay-data-limit', 'unlimited', '--relay-duration-limit', 'unlimited']).relay).toMatchObject({ dataLimit: Infinity, durationLimit: Infinity })
+  })
+
+  it.each([
+    [['--port', '70000']],
+    [['--public-ip', 'my-vm']],
+    [['--announce', 'not-a-multiaddr']],
+    [['--signaling-rate', '0']],
+    [['--relay-duration-limit', '1.5']],
+    [['extra-positional']]
+  ])('refuses %j with a ConfigError', (argv) => {
+    expect(() => parseConfig(argv, {})).toThrow(ConfigError)
+  })
+
+  it('refuses a boolean environment variable that is not one', () => {
+    expect(() => parseConfig([], { CHIRAL_ALLOW_PRIVATE_ADDRESSES: 'maybe' })).toThrow(/must be true or false/)
+  })
+})
