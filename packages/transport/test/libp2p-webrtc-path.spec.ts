@@ -39,7 +39,7 @@ describe('libp2p-webrtc addresses', () => {
     ])
   })
 
-  it('fails with path-dial-failed when the remote has no WebRTC transport or the connection is not WebRTC, and leaves none open', async () => {
+  it('fails with path-dial-failed when the remote has no WebRTC transport or the connection is not WebRTC, and closes none it did not make', async () => {
     // Loopback, no namespace: the remote has no WebRTC listener, so no ICE is ever tried.
     const net = await startRelayNetwork(1)
     const dialerNode = await createNode({ role: 'peer', listen: ['/p2p-circuit'], relays: [net.relay], allowPrivateAddresses: true, webrtc: { iceServers: [] } })
@@ -55,18 +55,41 @@ describe('libp2p-webrtc addresses', () => {
       expect(isChiralError(err, 'path-dial-failed')).toBe(true)
       expect(dialerNode.getConnections(remote.peerId).filter((c) => c.multiplexer === '/webrtc')).toEqual([])
 
-      // A node whose dial hands back a relayed connection instead: refused (and closed), never used.
+      // A node whose dial hands back a relayed connection instead: refused, never used, and
+      // left open (it is not this dialer's: the relay path may be running on it).
       const relayed = relayAddresses(remote)[0]!
       let handedBack: Connection | undefined
+      const dialed: string[] = []
       const lying = libp2pWebRTCDialer({
         getConnections: () => [],
-        dial: async (_addr, options) => (handedBack = await dialerNode.dial(relayed, { ...options, force: true }))
+        dial: async (addr, options) => {
+          dialed.push(addr.toString())
+          return (handedBack = await dialerNode.dial(relayed, { ...options, force: true }))
+        }
       })
       const refused = await lying.dial({ peerId: remote.peerId.toString(), multiaddrs: [relayed] }, '/chiral/test/1.0.0').catch((e: unknown) => e)
       expect(isChiralError(refused, 'path-dial-failed')).toBe(true)
       expect((refused as Error).message).toMatch(/relay connection/)
       expect(handedBack?.multiplexer).toBe('/yamux/1.0.0')
-      expect(handedBack?.status).not.toBe('open')
+      expect(handedBack?.status).toBe('open')
+      // The relayed connection first (as the WebRTC signaling needs), then the /webrtc address once.
+      expect(dialed).toEqual([relayed.toString(), `${relayed.toString().replace(/\/p2p\/[^/]+$/, '')}/webrtc/p2p/${remote.peerId.toString()}`])
+
+      // Handed another dial's relayed connection (libp2p's dial queue joined the dial): dialed
+      // again once that dial is over, twice at most; the relayed connection is never closed.
+      const joinedDials: string[] = []
+      const joining = libp2pWebRTCDialer({
+        getConnections: () => [],
+        dial: async (addr, options) => {
+          joinedDials.push(addr.toString())
+          options?.onProgress?.({ type: 'dial-queue:already-in-dial-queue', detail: undefined })
+          return (handedBack = await dialerNode.dial(relayed, { ...options, force: true }))
+        }
+      })
+      const stillRefused = await joining.dial({ peerId: remote.peerId.toString(), multiaddrs: [relayed] }, '/chiral/test/1.0.0').catch((e: unknown) => e)
+      expect(isChiralError(stillRefused, 'path-dial-failed')).toBe(true)
+      expect(joinedDials.filter((a) => a.includes('/webrtc/'))).toHaveLength(3)
+      expect(dialerNode.getConnections(remote.peerId).filter((c) => c.multiplexer === '/yamux/1.0.0' && c.status === 'open').length).toBeGreaterThan(0)
     } finally {
       await dialerNode.stop()
       await net.stop()

@@ -24,6 +24,9 @@ const log = logger('chiral:transport:libp2p-webrtc')
 /** The libp2p multiplexer name of a WebRTC connection (its DataChannels are its streams). */
 const WEBRTC_MULTIPLEXER = '/webrtc'
 
+/** How many times one address is dialed when libp2p hands back another dial's non-WebRTC connection. */
+const JOINED_DIAL_RETRIES = 2
+
 /**
  * The libp2p-webrtc path: libp2p's own WebRTC transport (private-to-private,
  * the SDP exchanged over a relayed connection per the libp2p spec), so
@@ -33,6 +36,17 @@ const WEBRTC_MULTIPLEXER = '/webrtc'
  * `force: true`, checks that the connection really is WebRTC (its
  * multiplexer is `/webrtc`; the remote address proves nothing), and opens
  * the protocol stream on it as a message channel with method `webrtc-direct`.
+ *
+ * Racing the relay path: libp2p's dial queue joins a dial to any dial
+ * already in progress to the same peer, `force` or not, and hands both the
+ * same connection. So before its WebRTC dial this dialer takes part in (or
+ * makes) the relayed connection the WebRTC signaling needs anyway
+ * (`<relay>/p2p-circuit/p2p/<peer>`, not forced, so a dial in progress is
+ * joined; skipped when a connection to the peer is open); its WebRTC dial
+ * then runs alone. Should it
+ * still be handed another dial's connection that is not WebRTC, it dials
+ * again once that dial is over. It never closes a connection it did not
+ * create: a relayed connection handed to it belongs to the relay path.
  *
  * Both nodes need libp2p's WebRTC transport (core's `createNode({ webrtc })`),
  * the remote listening on `/webrtc`.
@@ -71,8 +85,7 @@ export function libp2pWebRTCDialer (node: Pick<Libp2p, 'dial' | 'getConnections'
       for (const addr of addrs) {
         options.signal?.throwIfAborted()
         try {
-          const connection = await node.dial(addr, { signal, force: true })
-          return channelOf(await webRTCStream(connection, addr, protocol, signal))
+          return channelOf(await dialWebRTC(node, addr, protocol, signal))
         } catch (err) {
           if (options.signal?.aborted === true) throw err
           log('WebRTC dial via %a failed - %e', addr, err)
@@ -87,20 +100,59 @@ export function libp2pWebRTCDialer (node: Pick<Libp2p, 'dial' | 'getConnections'
   }
 }
 
-/** Opens the protocol stream on a fresh connection, after checking that it is WebRTC (else closes it). */
-async function webRTCStream (connection: Connection, addr: Multiaddr, protocol: string, signal: AbortSignal): Promise<Stream> {
-  if (connection.multiplexer !== WEBRTC_MULTIPLEXER) {
-    await connection.close().catch(() => {})
-    throw new PathDialError(`Dialing ${addr.toString()} gave a ${methodOfConnection(connection)} connection (${connection.multiplexer ?? 'no multiplexer'}), not WebRTC`)
+/**
+ * One `/webrtc` address: joins or makes the relayed connection first, then
+ * dials WebRTC (again when handed another dial's non-WebRTC connection) and
+ * opens the protocol stream.
+ */
+async function dialWebRTC (node: Pick<Libp2p, 'dial' | 'getConnections'>, addr: Multiaddr, protocol: string, signal: AbortSignal): Promise<Stream> {
+  const circuit = relayedAddressOf(addr)
+  const peer = addr.getComponents().findLast((c) => c.name === 'p2p')?.value
+  const connected = node.getConnections().some((c) => c.remotePeer.toString() === peer && c.status === 'open')
+  if (circuit != null && !connected) {
+    try {
+      await node.dial(circuit, { signal })
+    } catch (err) {
+      if (signal.aborted) throw err
+      log('no relayed connection via %a before the WebRTC dial - %e', circuit, err)
+    }
   }
+  for (let attempt = 0; ; attempt++) {
+    let joined = false
+    const connection = await node.dial(addr, {
+      signal,
+      force: true,
+      onProgress: (event) => { if (event.type === 'dial-queue:already-in-dial-queue') joined = true }
+    })
+    if (connection.multiplexer === WEBRTC_MULTIPLEXER) return webRTCStream(connection, addr, protocol, signal, !joined)
+    // Not ours (another dial's, or what the dial queue chose): never closed here.
+    const message = `Dialing ${addr.toString()} gave a ${methodOfConnection(connection)} connection (${connection.multiplexer ?? 'no multiplexer'}), not WebRTC`
+    if (!joined || attempt >= JOINED_DIAL_RETRIES) throw new PathDialError(message)
+    log('%s (joined another dial); dialing again', message)
+  }
+}
+
+/**
+ * Opens the protocol stream on a WebRTC connection. `own`: this dial made
+ * the connection, so it is closed if it refuses the stream.
+ */
+async function webRTCStream (connection: Connection, addr: Multiaddr, protocol: string, signal: AbortSignal, own: boolean): Promise<Stream> {
   try {
     const stream = await connection.newStream(protocol, { signal })
     log('WebRTC stream to %p via %a', connection.remotePeer, addr)
     return stream
   } catch (err) {
-    await connection.close().catch(() => {})
+    if (own) await connection.close().catch(() => {})
     throw err
   }
+}
+
+/** `<relay>/p2p-circuit/webrtc/p2p/<peer>` → `<relay>/p2p-circuit/p2p/<peer>` (undefined if not that shape). */
+function relayedAddressOf (addr: Multiaddr): Multiaddr | undefined {
+  const parts = addr.getComponents()
+  const webrtc = parts.findIndex((c) => c.name === 'webrtc')
+  if (webrtc < 1 || parts[webrtc - 1]?.name !== 'p2p-circuit') return undefined
+  return multiaddr([...parts.slice(0, webrtc), ...parts.slice(webrtc + 1)])
 }
 
 /**
