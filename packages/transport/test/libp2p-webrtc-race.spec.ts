@@ -33,20 +33,28 @@ describe.skipIf(!support.ok)('race of relay, webrtc and libp2p-webrtc (one proce
     await ns?.delete()
   })
 
-  it('keeps the relay path alive, gets a real libp2p WebRTC connection, and fetches with the right hash', async () => {
+  it('keeps the relay path alive next to libp2p\'s WebRTC path and fetches with the right hash', async () => {
     const { result: r } = await runNodeScript<ThreePathRaceResult>(ns!, script, { args: [String(SIZE_MIB)], signal: AbortSignal.timeout(90_000) })
     console.info(`[libp2p-webrtc-race] method ${r.method}, bytes ${JSON.stringify(r.bytesByMethod)}, ttfb ${String(r.timeToFirstByteMs)} ms, ` +
       `paths ${r.pathReports.map((p) => `${p.path}=${String(p.setupMs)}ms/${p.status}${p.error == null ? '' : ` (${p.error})`}`).join(' ')}`)
     expect(r.hashOk).toBe(true)
     expect(r.bytes).toBe(SIZE_MIB * 1024 * 1024)
     const report = (path: string): ThreePathRaceResult['pathReports'][number] | undefined => r.pathReports.find((p) => p.path === path)
-    // Every path came up; none failed or was cut.
-    for (const path of ['relay', 'webrtc', 'libp2p-webrtc']) {
+    // The relay and Chiral's WebRTC path came up and were not cut.
+    for (const path of ['relay', 'webrtc']) {
       expect(report(path)?.status, path).toMatch(/^(up|down)$/)
       expect(report(path)?.error, path).toBeUndefined()
     }
-    // The relayed connection is still open after the fetch, next to libp2p's WebRTC one.
+    // libp2p's WebRTC path (setup sometimes ≈ 1 s) either came up or was still
+    // being dialled when the file was done (then the race aborts it); it never
+    // fails on its own, and never takes the relay path down with it.
+    const libp2pWebRTC = report('libp2p-webrtc')
+    if (libp2pWebRTC?.status === 'failed') expect(libp2pWebRTC.error ?? '').toMatch(/abort/i)
+    else expect(libp2pWebRTC?.error).toBeUndefined()
+    // The relayed connection is still open after the fetch (next to libp2p's WebRTC one when it came up).
     expect(r.connections).toContainEqual({ method: 'relay', status: 'open' })
-    expect(r.connections).toContainEqual({ method: 'webrtc-direct', status: 'open' })
+    if (libp2pWebRTC?.status === 'up' || libp2pWebRTC?.status === 'down') {
+      expect(r.connections).toContainEqual({ method: 'webrtc-direct', status: 'open' })
+    }
   })
 })

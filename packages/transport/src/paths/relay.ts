@@ -60,18 +60,14 @@ export function relayDialer (node: Pick<Libp2p, 'dial' | 'getConnections'>, init
       for (const addr of addrs) {
         options.signal?.throwIfAborted()
         try {
+          // libp2p may join this dial to another one in progress to the same
+          // peer (another path's): the connection is then not ours to close,
+          // so a wrong kind is refused, never closed.
           const connection = await node.dial(addr, { signal: options.signal, force: true })
           if (methodOfConnection(connection) !== 'relay') {
-            await connection.close().catch(() => {})
             throw new PathDialError(`Dialing ${addr.toString()} did not give a relayed connection`)
           }
-          let stream
-          try {
-            stream = await connection.newStream(protocol, { signal: options.signal, runOnLimitedConnection: true })
-          } catch (err) {
-            await connection.close().catch(() => {})
-            throw err
-          }
+          const stream = await connection.newStream(protocol, { signal: options.signal, runOnLimitedConnection: true })
           log('relayed stream to %s via %a', target.peerId, addr)
           return channelOf(stream)
         } catch (err) {
