@@ -1,6 +1,8 @@
 import { TypedEventEmitter } from 'main-event'
 import { parseContentId } from '../content/content-id.js'
 import { AbortError, NoProvidersError, NotStartedError, throwIfAborted } from '../errors.js'
+import { FIRST_RETRY_DELAY, MAX_RETRY_DELAY, provideRecord } from './provide-record.js'
+import { sleep } from './sleep.js'
 import type { ContentId } from '../content/content-id.js'
 import type { AbortOptions, Startable } from '../contracts/abort.js'
 import type { Libp2p, Logger, PeerId } from '@libp2p/interface'
@@ -17,6 +19,11 @@ export interface ProviderInfo {
 export interface ContentDiscoveryInit {
   /** How often announced ids are announced again, ms (default 10 minutes). */
   reannounceInterval?: number
+  /**
+   * Time limit of an `announce`, and of the wait for a DHT server in
+   * `findProviders`, when the caller passes no signal, ms (default 30 s).
+   */
+  defaultTimeout?: number
 }
 
 export interface AnnounceEventDetail {
@@ -39,13 +46,21 @@ export interface FindProvidersOptions extends AbortOptions {
  * Announces and finds content ids on the node's Kademlia DHT.
  *
  * ```
- *   announce(cid) ──► DHT provide ──► every `reannounceInterval`: provide again
+ *   announce(cid) ──► wait for an own address ──► DHT provide ──► sent to ≥ 1 DHT server? ──► resolve
+ *                          ▲                                          │ no: pause, try again
+ *                          └──────────────────────────────────────────┘  (until the signal: AnnounceFailedError)
+ *   every `reannounceInterval`: the same again for each announced id
  *   withdraw(cid) ──► no more re-announces; DHT reprovide cancelled
+ *
+ *   findProviders(cid) ──► DHT query ──► providers? ──► yield them
+ *                              ▲             │ none, and no DHT server answered: pause, ask again
+ *                              └─────────────┘ none, and a DHT server answered: NoProvidersError
  * ```
  */
 export class ContentDiscovery extends TypedEventEmitter<ContentDiscoveryEvents> implements Startable {
   private readonly node: Libp2p
   private readonly interval: number
+  private readonly defaultTimeout: number
   private readonly announced = new Map<string, ContentId>()
   private readonly log: Logger
   private timer?: ReturnType<typeof setInterval>
@@ -55,6 +70,7 @@ export class ContentDiscovery extends TypedEventEmitter<ContentDiscoveryEvents> 
     super()
     this.node = node
     this.interval = init.reannounceInterval ?? 10 * 60 * 1000
+    this.defaultTimeout = init.defaultTimeout ?? 30_000
     this.log = node.logger.forComponent('chiral:core:discovery')
   }
 
@@ -79,18 +95,23 @@ export class ContentDiscovery extends TypedEventEmitter<ContentDiscoveryEvents> 
 
   /**
    * Announces that this node provides `cid`, now and periodically until
-   * `withdraw(cid)`. Rejects (and does not keep the id) when the DHT cannot
-   * store the record, e.g. before any DHT server is connected.
+   * `withdraw(cid)`. Resolves once at least one DHT server was sent a record
+   * carrying this node's addresses: it waits for the node's first address
+   * (a relay reservation, for a node behind a relay) and for a DHT server.
+   * Rejects (and does not keep the id) with `AnnounceFailedError` when that
+   * did not happen before the signal (default: `defaultTimeout`) fired, and
+   * with `AbortError` when discovery stops.
    */
   async announce (cid: CID | string, options: AbortOptions = {}): Promise<void> {
     const id = parseContentId(cid)
-    const signal = this.signal(options)
+    const signal = this.signal(options, true)
     this.announced.set(id.toString(), id)
     try {
-      await this.node.contentRouting.provide(id, { signal })
+      await provideRecord(this.node, id, { signal })
     } catch (err) {
       this.announced.delete(id.toString())
-      throw signal.aborted ? new AbortError('Announce aborted', { cause: err }) : err
+      if (this.controller?.signal.aborted !== false) throw new AbortError('Announce aborted: discovery stopped', { cause: err })
+      throw err
     }
     this.safeDispatchEvent('announce', { detail: { cid: id } })
   }
@@ -107,21 +128,35 @@ export class ContentDiscovery extends TypedEventEmitter<ContentDiscoveryEvents> 
   }
 
   /**
-   * Yields providers of `cid` (never this node) as the DHT finds them. Throws
-   * `NoProvidersError` when the query ends, or the signal fires, before any
-   * provider was found; `InvalidContentIdError` for a bad id.
+   * Yields providers of `cid` (never this node) as the DHT finds them. A
+   * query that no DHT server answered (none connected yet, or none reachable)
+   * is asked again after a pause until the signal (default:
+   * `defaultTimeout`) fires. Throws `NoProvidersError` when a query that a
+   * DHT server answered ends, or the signal fires, before any provider was
+   * found; `InvalidContentIdError` for a bad id.
    */
   async * findProviders (cid: CID | string, options: FindProvidersOptions = {}): AsyncGenerator<ProviderInfo> {
     const id = parseContentId(cid)
-    const signal = this.signal(options)
+    const signal = this.signal(options, true)
     const seen = new Set<string>()
     const self = this.node.peerId
+    let delay = FIRST_RETRY_DELAY
     try {
-      for await (const provider of this.node.contentRouting.findProviders(id, { signal })) {
-        if (provider.id.equals(self) || seen.has(provider.id.toString())) continue
-        seen.add(provider.id.toString())
-        yield { peerId: provider.id, multiaddrs: await this.addressesOf(provider.id, provider.multiaddrs) }
-        if (options.limit !== undefined && seen.size >= options.limit) return
+      for (;;) {
+        let answered = 0
+        const onProgress = (evt: CustomEvent<{ messageName?: string, from?: PeerId }>): void => {
+          if (evt.type === 'kad-dht:query:peer-response' && evt.detail.messageName === 'GET_PROVIDERS' && evt.detail.from?.equals(self) === false) answered++
+        }
+        for await (const provider of this.node.contentRouting.findProviders(id, { signal, onProgress } as AbortOptions)) {
+          if (provider.id.equals(self) || seen.has(provider.id.toString())) continue
+          seen.add(provider.id.toString())
+          yield { peerId: provider.id, multiaddrs: await this.addressesOf(provider.id, provider.multiaddrs) }
+          if (options.limit !== undefined && seen.size >= options.limit) return
+        }
+        if (seen.size > 0 || answered > 0) break
+        this.log('no DHT server answered a search for %s, asking again in %d ms', id.toString(), delay)
+        await sleep(delay, signal)
+        delay = Math.min(delay * 2, MAX_RETRY_DELAY)
       }
     } catch (err) {
       if (seen.size > 0 && signal.aborted) return
@@ -146,12 +181,13 @@ export class ContentDiscovery extends TypedEventEmitter<ContentDiscoveryEvents> 
     return [...all.values()]
   }
 
-  private signal (options: AbortOptions): AbortSignal {
+  private signal (options: AbortOptions, withDefaultTimeout = false): AbortSignal {
     if (this.controller === undefined) throw new NotStartedError('ContentDiscovery is not started')
     throwIfAborted(options.signal)
-    return options.signal === undefined
+    const limit = options.signal ?? (withDefaultTimeout ? AbortSignal.timeout(this.defaultTimeout) : undefined)
+    return limit === undefined
       ? this.controller.signal
-      : AbortSignal.any([this.controller.signal, options.signal])
+      : AbortSignal.any([this.controller.signal, limit])
   }
 
   private async reannounce (): Promise<void> {
@@ -159,7 +195,7 @@ export class ContentDiscovery extends TypedEventEmitter<ContentDiscoveryEvents> 
       const signal = this.controller?.signal
       if (signal === undefined || signal.aborted) return
       try {
-        await this.node.contentRouting.provide(id, { signal })
+        await provideRecord(this.node, id, { signal: AbortSignal.any([signal, AbortSignal.timeout(this.defaultTimeout)]) })
         this.safeDispatchEvent('announce', { detail: { cid: id } })
       } catch (err) {
         this.log.error('re-announce of %s failed - %e', id.toString(), err)

@@ -3,6 +3,7 @@ import { yamux } from '@chainsafe/libp2p-yamux'
 import { identify } from '@libp2p/identify'
 import { kadDHT, passthroughMapper, removePrivateAddressesMapper } from '@libp2p/kad-dht'
 import { ping } from '@libp2p/ping'
+import { dhtClientMapper } from './dht-contacts.js'
 import { relayKeeper } from './relay-keeper.js'
 import { DHT_PROTOCOL } from './options.js'
 import type { CommonNodeInit } from './options.js'
@@ -26,6 +27,7 @@ export type ChiralNode = Libp2p<ChiralServices>
 /** Options every role shares: encryption, muxing, identity, DHT, relay upkeep. */
 export function commonOptions (init: CommonNodeInit, clientMode: boolean, extraServices: Record<string, (components: any) => unknown> = {}): Libp2pOptions<ChiralServices> {
   const keep = [...(init.relays ?? []), ...(init.bootstrap ?? [])]
+  const mapper = init.allowPrivateAddresses === true ? passthroughMapper : removePrivateAddressesMapper
   return {
     ...(init.privateKey === undefined ? {} : { privateKey: init.privateKey }),
     ...(init.datastore === undefined ? {} : { datastore: init.datastore }),
@@ -56,7 +58,8 @@ export function commonOptions (init: CommonNodeInit, clientMode: boolean, extraS
         // Run the first self-query at once: user queries wait for it, and it
         // completes as soon as the first DHT server enters the routing table.
         initialQuerySelfInterval: 0,
-        peerInfoMapper: init.allowPrivateAddresses === true ? passthroughMapper : removePrivateAddressesMapper
+        // Clients: relayed peers never enter the routing table (see dhtClientMapper).
+        peerInfoMapper: clientMode ? dhtClientMapper(mapper) : mapper
       }),
       ...(keep.length > 0 ? { relayKeeper: relayKeeper({ addrs: keep }) } : {}),
       ...extraServices
