@@ -16,7 +16,8 @@
  * result line; relay/provider run until stdin closes. ICE servers are always
  * empty: no packet leaves the namespace.
  */
-import { createNode, relayAddresses, waitForRelayReservation } from '@chiral/core'
+import { relayAddresses } from '@chiral/core'
+import { startLoopbackRelay, startRelayedPeer } from '../packages/core/test/support/loopback-relay.js'
 import { createLibp2pSignaling } from '@chiral/signaling'
 import {
   createProvider, createReceiver, createWebRTCListener, createWebRTCPathDialer, libp2pWebRTCDialer, NodeRTCPeerConnection, relayDialer,
@@ -70,27 +71,17 @@ export interface FetchRun {
  * turns on libp2p's WebRTC transport (listening on `/webrtc`).
  */
 async function peer (relay: string, libp2pWebRTC: boolean): Promise<Libp2p> {
-  const node = await createNode({
-    role: 'peer',
-    listen: ['/p2p-circuit'],
-    relays: [relay],
-    allowPrivateAddresses: true,
-    ...(libp2pWebRTC ? { webrtc: { iceServers: [] } } : {})
-  })
-  await node.start()
-  await waitForRelayReservation(node, { signal: AbortSignal.timeout(15_000) })
-  return node
+  return startRelayedPeer(relay, libp2pWebRTC ? { webrtc: { iceServers: [] } } : {})
 }
 
 const discard: TransferSink = { open: async () => [], write: async () => {}, complete: async () => ({}), abort: async () => {} }
 
 switch (role) {
   case 'relay': {
-    const node = await createNode({ role: 'server', listen: ['/ip4/127.0.0.1/tcp/0'], allowPrivateAddresses: true })
-    await node.start()
-    print({ ready: true, relay: node.getMultiaddrs()[0]!.toString() })
+    const { server, relay } = await startLoopbackRelay()
+    print({ ready: true, relay })
     await untilStdinEnds()
-    await node.stop()
+    await server.stop()
     break
   }
   case 'provider': {

@@ -13,7 +13,8 @@
  * result line; relay/provider run until stdin closes.
  */
 import { open } from 'node:fs/promises'
-import { createNode, waitForRelayReservation, relayAddresses } from '@chiral/core'
+import { relayAddresses } from '@chiral/core'
+import { startLoopbackRelay, startRelayedPeer } from '../packages/core/test/support/loopback-relay.js'
 import { createProvider, createReceiver, circuitAddresses } from '@chiral/transport'
 import { multiaddr } from '@multiformats/multiaddr'
 import type { Stream } from '@libp2p/interface'
@@ -45,26 +46,18 @@ async function writable (stream: Stream): Promise<void> {
   }
 }
 
-async function peer (relay: string) {
-  const node = await createNode({ role: 'peer', listen: ['/p2p-circuit'], relays: [relay], allowPrivateAddresses: true })
-  await node.start()
-  await waitForRelayReservation(node, { signal: AbortSignal.timeout(15_000) })
-  return node
-}
-
 switch (role) {
   case 'relay': {
-    const node = await createNode({ role: 'server', listen: ['/ip4/127.0.0.1/tcp/0'], allowPrivateAddresses: true })
-    await node.start()
-    print({ ready: true, relay: node.getMultiaddrs()[0]!.toString() })
+    const { server, relay } = await startLoopbackRelay()
+    print({ ready: true, relay })
     await untilStdinEnds()
-    await node.stop()
+    await server.stop()
     print({ maxRssMiB: maxRssMiB() })
     break
   }
   case 'provider': {
     const [relay, ...files] = args
-    const node = await peer(relay!)
+    const node = await startRelayedPeer(relay!)
     const provider = createProvider({ node })
     await provider.start()
     const cids: string[] = []
@@ -101,7 +94,7 @@ switch (role) {
     const [relay, targetJson, bytesArg] = args
     const target = JSON.parse(targetJson!) as { peerId: string, multiaddrs: string[] }
     const bytes = Number(bytesArg)
-    const node = await peer(relay!)
+    const node = await startRelayedPeer(relay!)
     print({ ready: true })
     const cpu0 = process.cpuUsage()
     const started = performance.now()
@@ -125,7 +118,7 @@ switch (role) {
   case 'fetch': {
     const [relay, targetJson, cid, dir, sinkKind = 'file'] = args
     const target = JSON.parse(targetJson!) as { peerId: string, multiaddrs: string[] }
-    const node = await peer(relay!)
+    const node = await startRelayedPeer(relay!)
     const receiver = createReceiver({ node })
     await receiver.start()
     print({ ready: true })

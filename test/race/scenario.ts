@@ -12,7 +12,8 @@ import { createHash, randomFillSync } from 'node:crypto'
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { createNode, relayAddresses, waitForRelayReservation } from '@chiral/core'
+import { relayAddresses } from '@chiral/core'
+import { startLoopbackRelay, startRelayedPeer } from '../../packages/core/test/support/loopback-relay.js'
 import { createLibp2pSignaling } from '@chiral/signaling'
 import {
   createProvider, createReceiver, createWebRTCListener, createWebRTCPathDialer, NodeRTCPeerConnection, relayDialer, TRANSFER_PROTOCOL
@@ -24,17 +25,9 @@ const mode = process.argv[2] ?? 'both'
 const sizeMiB = Number(process.argv[3] ?? 64)
 const MiB = 1024 * 1024
 
-const server = await createNode({ role: 'server', listen: ['/ip4/127.0.0.1/tcp/0'], allowPrivateAddresses: true })
-await server.start()
-const relay = server.getMultiaddrs()[0]!.toString()
-const peer = async () => {
-  const node = await createNode({ role: 'peer', listen: ['/p2p-circuit'], relays: [relay], allowPrivateAddresses: true })
-  await node.start()
-  await waitForRelayReservation(node, { signal: AbortSignal.timeout(10_000) })
-  return node
-}
-const sharer = await peer()
-const fetcher = await peer()
+const { server, relay } = await startLoopbackRelay()
+const sharer = await startRelayedPeer(relay)
+const fetcher = await startRelayedPeer(relay)
 
 // Signaling over libp2p (through the relay); the fetcher's may be filtered.
 const sharerSignaling = createLibp2pSignaling({ node: sharer })

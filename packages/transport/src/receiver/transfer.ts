@@ -242,7 +242,7 @@ export class Transfer extends TypedEventEmitter<TransferEvents> {
     if ((this.phase as Phase).name === 'failed') {
       // Keep a good chunk that had fully arrived: a later fetch resumes with it.
       if (ok && scheduler.state(index) !== 'verified') {
-        await this.sink.write(index, bytes)
+      await this.sink.write(index, bytes)
         scheduler.complete(index)
       }
       return
@@ -266,7 +266,7 @@ export class Transfer extends TypedEventEmitter<TransferEvents> {
       return
     }
     if (scheduler.state(index) !== 'verified') {
-        await this.sink.write(index, bytes)
+      await this.sink.write(index, bytes)
       scheduler.complete(index)
       this.verifiedBytes += bytes.byteLength
       if (this.phase.name !== 'running') return

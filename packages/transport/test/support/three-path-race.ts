@@ -13,7 +13,8 @@
  * sharer at the end.
  */
 import { join } from 'node:path'
-import { createNode, relayAddresses, waitForRelayReservation } from '@chiral/core'
+import { relayAddresses } from '@chiral/core'
+import { startLoopbackRelay, startRelayedPeer } from '../../../core/test/support/loopback-relay.js'
 import { createLibp2pSignaling } from '@chiral/signaling'
 import { TRANSFER_PROTOCOL, createProvider, createReceiver } from '../../src/index.js'
 import { methodOfConnection } from '../../src/paths/connection-method.js'
@@ -42,17 +43,9 @@ const watchdog = setTimeout(() => {
 }, 80_000)
 
 const rtc = { iceServers: [], connectTimeout: 10_000 }
-const server = await createNode({ role: 'server', listen: ['/ip4/127.0.0.1/tcp/0'], allowPrivateAddresses: true })
-await server.start()
-const relay = server.getMultiaddrs()[0]!.toString()
-const peer = async (): Promise<Awaited<ReturnType<typeof createNode>>> => {
-  const node = await createNode({ role: 'peer', listen: ['/p2p-circuit'], relays: [relay], allowPrivateAddresses: true, webrtc: { iceServers: [] } })
-  await node.start()
-  await waitForRelayReservation(node, { signal: AbortSignal.timeout(10_000) })
-  return node
-}
-const sharer = await peer()
-const fetcher = await peer()
+const { server, relay } = await startLoopbackRelay()
+const sharer = await startRelayedPeer(relay, { webrtc: { iceServers: [] } })
+const fetcher = await startRelayedPeer(relay, { webrtc: { iceServers: [] } })
 const sharerSignaling = createLibp2pSignaling({ node: sharer })
 const fetcherSignaling = createLibp2pSignaling({ node: fetcher })
 await sharerSignaling.start()
