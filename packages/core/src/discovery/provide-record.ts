@@ -1,4 +1,4 @@
-import { AbortError, throwIfAborted } from '../errors.js'
+import { waitForOwnAddresses } from '../presets/wait-for-relay.js'
 import { AnnounceFailedError } from './errors.js'
 import { sleep } from './sleep.js'
 import type { AbortOptions } from '../contracts/abort.js'
@@ -25,25 +25,7 @@ export interface ProvideOutcome {
  * behind NAT) has none until its first relay reservation.
  */
 export async function waitForAddresses (node: Libp2p, options: AbortOptions = {}): Promise<void> {
-  throwIfAborted(options.signal)
-  if (node.getMultiaddrs().length > 0) return
-  await new Promise<void>((resolve, reject) => {
-    const onUpdate = (): void => {
-      if (node.getMultiaddrs().length === 0) return
-      cleanup()
-      resolve()
-    }
-    const onAbort = (): void => {
-      cleanup()
-      reject(new AbortError('The node had no address before the signal fired', { cause: options.signal?.reason }))
-    }
-    const cleanup = (): void => {
-      node.removeEventListener('self:peer:update', onUpdate)
-      options.signal?.removeEventListener('abort', onAbort)
-    }
-    node.addEventListener('self:peer:update', onUpdate)
-    options.signal?.addEventListener('abort', onAbort, { once: true })
-  })
+  await waitForOwnAddresses(node, (n) => n.getMultiaddrs(), options, 'The node had no address before the signal fired')
 }
 
 /** One DHT provide; counts the DHT servers the record was sent to. */

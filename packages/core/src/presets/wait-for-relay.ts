@@ -13,12 +13,21 @@ export function relayAddresses (node: Libp2p): Multiaddr[] {
  * relay reservation. Rejects with `AbortError` when the signal fires first.
  */
 export async function waitForRelayReservation (node: Libp2p, options: AbortOptions = {}): Promise<Multiaddr[]> {
+  return waitForOwnAddresses(node, relayAddresses, options, 'No relay reservation before the signal fired')
+}
+
+/**
+ * Resolves with `pick(node)` as soon as it is not empty, checking again on
+ * every change of the node's own addresses. Rejects with `AbortError`
+ * (`abortMessage`) when the signal fires first.
+ */
+export async function waitForOwnAddresses (node: Libp2p, pick: (node: Libp2p) => Multiaddr[], options: AbortOptions, abortMessage: string): Promise<Multiaddr[]> {
   throwIfAborted(options.signal)
-  const now = relayAddresses(node)
+  const now = pick(node)
   if (now.length > 0) return now
   return new Promise<Multiaddr[]>((resolve, reject) => {
     const onUpdate = (): void => {
-      const addrs = relayAddresses(node)
+      const addrs = pick(node)
       if (addrs.length > 0) {
         cleanup()
         resolve(addrs)
@@ -26,7 +35,7 @@ export async function waitForRelayReservation (node: Libp2p, options: AbortOptio
     }
     const onAbort = (): void => {
       cleanup()
-      reject(new AbortError('No relay reservation before the signal fired', { cause: options.signal?.reason }))
+      reject(new AbortError(abortMessage, { cause: options.signal?.reason }))
     }
     const cleanup = (): void => {
       node.removeEventListener('self:peer:update', onUpdate)
