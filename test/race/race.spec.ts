@@ -13,7 +13,7 @@ interface Outcome {
   hashOk: boolean
   method: string
   bytesByMethod: Record<string, number>
-  pathReports: Array<{ path: string, status: string, setupMs?: number, error?: string }>
+  pathReports: Array<{ path: string, status: string, setupMs?: number, error?: string, bytes?: number, goodput?: number, share?: number }>
   switches: Array<{ from?: string, to: string, atBytes: number }>
   timeToFirstByteMs?: number
   durationMs: number
@@ -32,14 +32,21 @@ describe.skipIf(!support.ok)('the path race between two Node peers (relay + dire
   beforeAll(async () => { ns = await createNetns({ prefix: 'chiral-race' }) })
   afterAll(async () => { await ns?.delete() })
 
-  it('carries a 64 MiB fetch on the direct path when both paths work (≥ 90% of bytes direct)', async () => {
+  it('carries a 64 MiB fetch on both paths, each in proportion to what it measured', async () => {
     const r = await run('both')
     expect(r.hashOk).toBe(true)
-    expect(r.method).toBe('webrtc-direct')
-    const direct = r.bytesByMethod['webrtc-direct'] ?? 0
-    expect(direct / r.bytes).toBeGreaterThanOrEqual(0.9)
-    expect(r.pathReports.find((p) => p.path === 'webrtc')?.setupMs).toBeGreaterThanOrEqual(0)
-    expect(r.pathReports.find((p) => p.path === 'relay')?.status).toMatch(/up|down/)
+    const relay = r.pathReports.find((p) => p.path === 'relay')!
+    const direct = r.pathReports.find((p) => p.path === 'webrtc')!
+    expect(relay.status).toMatch(/up|down/)
+    expect(direct.setupMs).toBeGreaterThanOrEqual(0)
+    // Multipath: both carried a real part of the file.
+    expect(r.bytesByMethod.relay ?? 0).toBeGreaterThan(4 * 2 ** 20)
+    expect(r.bytesByMethod['webrtc-direct'] ?? 0).toBeGreaterThan(4 * 2 ** 20)
+    // The path that measured faster carried more, and the method reported is the one that carried most.
+    const faster = (relay.goodput ?? 0) >= (direct.goodput ?? 0) ? relay : direct
+    const slower = faster === relay ? direct : relay
+    if ((faster.goodput ?? 0) > (slower.goodput ?? 0) * 1.3) expect(faster.bytes ?? 0).toBeGreaterThan(slower.bytes ?? 0)
+    expect(r.method).toBe((r.bytesByMethod.relay ?? 0) >= (r.bytesByMethod['webrtc-direct'] ?? 0) ? 'relay' : 'webrtc-direct')
   })
 
   it('completes over the relay without waiting for WebRTC when ICE cannot work (time to first byte < 1 s)', async () => {
@@ -51,13 +58,12 @@ describe.skipIf(!support.ok)('the path race between two Node peers (relay + dire
     expect(r.durationMs).toBeLessThan(5000) // the WebRTC connect timeout (5 s) was never waited for
   })
 
-  it('upgrades mid-transfer: starts on the relay, moves to direct, no byte lost', async () => {
+  it('a direct path that comes up mid-transfer joins the relay, no byte lost', async () => {
     const r = await run('upgrade')
     expect(r.hashOk).toBe(true)
+    expect(r.switches[0]?.to).toBe('relay')
     expect(r.bytesByMethod.relay ?? 0).toBeGreaterThan(0)
     expect(r.bytesByMethod['webrtc-direct'] ?? 0).toBeGreaterThan(0)
-    expect(r.switches.map((s) => s.to)).toEqual(['relay', 'webrtc'])
-    expect(r.switches[1]!.atBytes).toBeGreaterThan(0)
   })
 
   it('downgrades when the direct path dies mid-transfer: completes on the relay', async () => {

@@ -14,7 +14,7 @@ export type PathState =
   | { status: 'dialing', startedAt: number }
   | { status: 'up', startedAt: number, setupMs: number, channel: AttachedChannel }
   | { status: 'failed', startedAt: number, setupMs: number, error: Error }
-  | { status: 'down', startedAt: number, setupMs: number, error?: Error }
+  | { status: 'down', startedAt: number, setupMs: number, channel: AttachedChannel, error?: Error }
 
 export type PathStatus = PathState['status']
 

@@ -1,6 +1,6 @@
 import { TypedEventEmitter } from 'main-event'
 import { transition } from './path-state.js'
-import type { PathSelector } from './path-selector.js'
+import type { PathRole, PathSelector } from './path-selector.js'
 import type { PathInfo, PathState } from './path-state.js'
 import type { AttachedChannel, Transfer } from '../receiver/transfer.js'
 import type { TransferMethod } from '@chiral/core'
@@ -40,6 +40,16 @@ export interface PathReport {
   status: PathState['status']
   /** From the start of the dial to a usable channel (or to the failure). */
   setupMs?: number
+  /** Chunk bytes this path carried for the fetch. */
+  bytes?: number
+  /** Its fraction of the bytes all of this peer's paths carried (0–1). */
+  share?: number
+  /** Bytes per second while busy, last measured. */
+  goodput?: number
+  /** Smallest request-to-first-byte time seen, ms. */
+  rttMs?: number
+  /** What the selector last did with it. */
+  role?: PathRole
   error?: string
 }
 
@@ -67,6 +77,8 @@ export class PeerPaths extends TypedEventEmitter<PeerPathsEvents> {
   private readonly stallTimeout: number
   private readonly watchdog: ReturnType<typeof setInterval>
   private active?: string
+  /** What the selector last did with each path, by path name. */
+  private readonly roles = new Map<string, PathRole>()
 
   constructor (peerId: string, transfer: Transfer, selector: PathSelector, init: PeerPathsInit = {}) {
     super()
@@ -75,7 +87,11 @@ export class PeerPaths extends TypedEventEmitter<PeerPathsEvents> {
     this.selector = selector
     this.stallTimeout = init.stallTimeout ?? 3000
     transfer.addEventListener('channel:detach', this.onDetach)
-    this.watchdog = setInterval(() => { this.checkStalls() }, Math.max(100, Math.min(1000, this.stallTimeout / 4)))
+    // Goodput changes continuously: windows and demotions are revisited on every tick.
+    this.watchdog = setInterval(() => {
+      this.checkStalls()
+      this.reselect()
+    }, Math.max(50, Math.min(250, this.stallTimeout / 4)))
     this.watchdog.unref?.()
     void transfer.result.finally(() => {
       clearInterval(this.watchdog)
@@ -118,12 +134,17 @@ export class PeerPaths extends TypedEventEmitter<PeerPathsEvents> {
   }
 
   report (): PathReport[] {
-    return [...this.paths.values()].map((p) => ({
+    const all = [...this.paths.values()]
+    const carried = (p: PathInfo): AttachedChannel | undefined => p.state.status === 'up' || p.state.status === 'down' ? p.state.channel : undefined
+    const total = all.reduce((n, p) => n + (carried(p)?.bytes ?? 0), 0)
+    return all.map((p) => ({
       peerId: this.peerId,
       path: p.name,
       method: p.method,
       status: p.state.status,
       ...(p.state.status === 'dialing' ? {} : { setupMs: p.state.setupMs }),
+      ...channelReport(carried(p), total),
+      ...(this.roles.has(p.name) ? { role: this.roles.get(p.name)! } : {}),
       ...(p.state.status === 'failed' ? { error: p.state.error.message } : {}),
       ...(p.state.status === 'down' && p.state.error !== undefined ? { error: p.state.error.message } : {})
     }))
@@ -140,7 +161,7 @@ export class PeerPaths extends TypedEventEmitter<PeerPathsEvents> {
     for (const info of this.paths.values()) {
       if (info.state.status === 'up' && info.state.channel.id === channel.id) {
         const { startedAt, setupMs } = info.state
-        info.state = transition(info.state, { status: 'down', startedAt, setupMs })
+        info.state = transition(info.state, { status: 'down', startedAt, setupMs, channel })
         this.safeDispatchEvent('path:down', { detail: { peerId: this.peerId, path: info.name, method: info.method, setupMs } })
         this.reselect()
         return
@@ -162,7 +183,7 @@ export class PeerPaths extends TypedEventEmitter<PeerPathsEvents> {
       const others = up.some((p) => p !== info && p.state.status === 'up' && p.state.channel.state !== 'closed')
       if (others && now - seen.at >= this.stallTimeout) {
         const { startedAt, setupMs } = info.state
-        info.state = transition(info.state, { status: 'down', startedAt, setupMs, error: new Error(`stalled: no data for ${now - seen.at} ms`) })
+        info.state = transition(info.state, { status: 'down', startedAt, setupMs, channel, error: new Error(`stalled: no data for ${now - seen.at} ms`) })
         this.safeDispatchEvent('path:down', { detail: { peerId: this.peerId, path: info.name, method: info.method, setupMs, error: 'stalled' } })
         this.transfer.detach(channel)
         this.reselect()
@@ -172,11 +193,15 @@ export class PeerPaths extends TypedEventEmitter<PeerPathsEvents> {
 
   private reselect (): void {
     if (this.transfer.finished) return
-    const selection = this.selector.select([...this.paths.values()], this.active)
+    const selection = this.selector.select([...this.paths.values()], this.active, {
+      chunkBytes: this.transfer.manifest?.chunkSize ?? 1024 * 1024,
+      defaultWindow: this.transfer.defaultWindow
+    })
     for (const plan of selection.plans) {
+      this.roles.set(plan.path, plan.role)
       if (plan.channel.state === 'closed') continue
-      if (plan.window !== undefined && plan.channel.window !== plan.window) this.transfer.setWindow(plan.channel, plan.window)
-      else if (plan.window === undefined && !plan.paused && plan.channel.window !== this.transfer.defaultWindow) this.transfer.setWindow(plan.channel, this.transfer.defaultWindow)
+      const window = plan.window ?? this.transfer.defaultWindow
+      if (plan.channel.window !== window) this.transfer.setWindow(plan.channel, window)
       if (plan.channel.paused !== plan.paused) this.transfer.setPaused(plan.channel, plan.paused)
     }
     const next = selection.active?.name
@@ -194,5 +219,15 @@ export class PeerPaths extends TypedEventEmitter<PeerPathsEvents> {
         }
       })
     }
+  }
+}
+
+function channelReport (channel: AttachedChannel | undefined, total: number): Pick<PathReport, 'bytes' | 'share' | 'goodput' | 'rttMs'> {
+  if (channel === undefined) return {}
+  return {
+    bytes: channel.bytes,
+    share: total > 0 ? Number((channel.bytes / total).toFixed(3)) : 0,
+    ...(channel.goodput === undefined ? {} : { goodput: channel.goodput }),
+    ...(channel.rttMs === undefined ? {} : { rttMs: channel.rttMs })
   }
 }

@@ -1,6 +1,7 @@
 import { MAX_MANIFEST_BYTES } from '@chiral/core'
 import { ProviderMisbehavedError, TransferProtocolError } from '../errors.js'
 import { decodeMessage, encodeOpen, encodeRequest } from '../protocol/messages.js'
+import { GoodputMeter } from './goodput-meter.js'
 import type { WireErrorCode } from '../protocol/constants.js'
 import type { ContentId, MessageChannel, TransferMethod } from '@chiral/core'
 
@@ -50,11 +51,15 @@ export class ChannelWorker {
   chunks = 0
   /** Chunks that did not verify. */
   badChunks = 0
+  /** Copies of chunks another channel had already delivered. */
+  duplicateChunks = 0
   /** Most chunks requested and not yet verified at once. */
   window: number
   /** When true the transfer sends no new requests here (in-flight ones finish). */
   paused: boolean
   error?: Error
+  /** Goodput and round-trip time of this channel, from its own chunks. */
+  readonly meter = new GoodputMeter()
   private readonly handlers: ChannelWorkerHandlers
   private readonly chunkLength: (index: number) => number
   private readonly assemblies = new Map<number, Assembly>()
@@ -75,6 +80,16 @@ export class ChannelWorker {
     return this.channel.method
   }
 
+  /** Bytes per second while busy (recent window); undefined before the first chunk. */
+  get goodput (): number | undefined {
+    return this.meter.goodput
+  }
+
+  /** Smallest request-to-first-byte time seen, ms. */
+  get rttMs (): number | undefined {
+    return this.meter.rttMs
+  }
+
   /** Chunks this channel owes: requested or being checked. */
   get inFlight (): number {
     return this.requested.size + this.processing.size
@@ -89,7 +104,11 @@ export class ChannelWorker {
   /** Asks for chunks; the caller has marked them in flight. */
   async request (indices: number[]): Promise<void> {
     if (indices.length === 0) return
-    for (const i of indices) this.requested.add(i)
+    const now = Date.now()
+    for (const i of indices) {
+      this.requested.add(i)
+      this.meter.requested(i, now)
+    }
     await this.channel.send(encodeRequest(indices))
   }
 
@@ -127,6 +146,7 @@ export class ChannelWorker {
         if (!this.requested.has(message.index)) {
           throw new ProviderMisbehavedError(`Provider sent chunk ${message.index}, which was not requested`)
         }
+        if (message.offset === 0) this.meter.firstPiece(message.index)
         const expected = this.chunkLength(message.index)
         const end = message.offset + message.bytes.byteLength
         if (end > expected) throw new ProviderMisbehavedError(`Chunk ${message.index} piece ends at ${end}, past its length ${expected}`)
@@ -185,6 +205,7 @@ export class ChannelWorker {
   private deliver (index: number, bytes: Uint8Array): void {
     this.requested.delete(index)
     this.processing.add(index)
+    this.meter.delivered(index, bytes.byteLength)
     this.handlers.onChunk(this, index, bytes)
   }
 

@@ -25,6 +25,11 @@ export interface PathRecord {
   bytes: number
   chunks: number
   badChunks: number
+  /** Copies that arrived after another channel had delivered the chunk. */
+  duplicateChunks: number
+  /** Bytes per second while busy (last measured). */
+  goodput?: number
+  rttMs?: number
   error?: string
 }
 
@@ -83,6 +88,12 @@ export interface AttachedChannel {
   readonly badChunks: number
   /** Chunks requested or being checked. */
   readonly inFlight: number
+  /** Bytes per second while busy, recent window (undefined before the first chunk). */
+  readonly goodput: number | undefined
+  /** Smallest request-to-first-byte time seen, ms. */
+  readonly rttMs: number | undefined
+  /** Copies of chunks that another channel delivered first (end-game duplicates). */
+  readonly duplicateChunks: number
   readonly window: number
   readonly paused: boolean
 }

@@ -6,6 +6,7 @@ import {
 } from '../errors.js'
 import { ChannelWorker } from './channel-worker.js'
 import { ChunkScheduler } from './chunk-scheduler.js'
+import { endGame } from './end-game.js'
 import { RateMeter } from './rate-meter.js'
 import { DEFAULT_WINDOW } from './transfer-types.js'
 import type {
@@ -61,6 +62,8 @@ export class Transfer extends TypedEventEmitter<TransferEvents> {
   private readonly startedAt = Date.now()
   /** Chunks being verified and written: a failing transfer lets them finish so the resume record keeps them. */
   private readonly processing = new Set<Promise<void>>()
+  /** Chunks requested a second time, on a faster channel, at the end of the transfer. */
+  private readonly duplicated = new Set<number>()
   private nextId = 1
   private sealed = false
   private sinkOpen = false
@@ -222,12 +225,16 @@ export class Transfer extends TypedEventEmitter<TransferEvents> {
 
   private pump (worker: ChannelWorker): void {
     if (this.phase.name !== 'running' || worker.state !== 'ready' || worker.paused) return
-    const { scheduler } = this.phase
+    const { scheduler, manifest } = this.phase
     const indices: number[] = []
     while (worker.inFlight + indices.length < worker.window) {
       const index = scheduler.take()
       if (index === undefined) break
       indices.push(index)
+    }
+    if (indices.length === 0 && scheduler.missingCount === 0) {
+      indices.push(...endGame(worker, this.workers, manifest.chunkSize, this.duplicated))
+      for (const index of indices) this.duplicated.add(index)
     }
     if (indices.length === 0) return
     worker.request(indices).catch((err: Error) => { worker.abort(err) })
@@ -265,12 +272,17 @@ export class Transfer extends TypedEventEmitter<TransferEvents> {
       this.pumpAll()
       return
     }
-    if (scheduler.state(index) !== 'verified') {
-      await this.sink.write(index, bytes)
-      scheduler.complete(index)
-      this.verifiedBytes += bytes.byteLength
-      if (this.phase.name !== 'running') return
+    if (scheduler.state(index) === 'verified') {
+      // The other copy of an end-game duplicate: already written.
+      worker.processing.delete(index)
+      worker.duplicateChunks++
+      this.pumpAll()
+      return
     }
+    await this.sink.write(index, bytes)
+    scheduler.complete(index)
+    this.verifiedBytes += bytes.byteLength
+    if (this.phase.name !== 'running') return
     worker.processing.delete(index)
     worker.chunks++
     this.safeDispatchEvent('chunk:verified', { detail: { index, channel: worker } })
@@ -281,7 +293,9 @@ export class Transfer extends TypedEventEmitter<TransferEvents> {
       await this.complete()
       return
     }
-    this.pump(worker)
+    // Once nothing is missing, any channel with room may take over a slow channel's last chunks.
+    if (scheduler.missingCount === 0) this.pumpAll()
+    else this.pump(worker)
     this.checkStalled()
   }
 
@@ -300,7 +314,9 @@ export class Transfer extends TypedEventEmitter<TransferEvents> {
   private onClose (worker: ChannelWorker, err?: Error): void {
     log('channel %d (%s) closed%s', worker.id, worker.label, err == null ? '' : ` - ${err.message}`)
     if (this.phase.name === 'running') {
-      for (const index of worker.requested) this.phase.scheduler.release(index)
+      // A chunk another live channel also carries (end-game duplicate) stays in flight there.
+      const elsewhere = (index: number): boolean => this.workers.some((w) => w !== worker && w.state !== 'closed' && w.requested.has(index))
+      for (const index of worker.requested) if (!elsewhere(index)) this.phase.scheduler.release(index)
     }
     worker.requested.clear()
     if (!(err instanceof Detached) && !this.finished) {
@@ -368,6 +384,9 @@ export class Transfer extends TypedEventEmitter<TransferEvents> {
       bytes: w.bytes,
       chunks: w.chunks,
       badChunks: w.badChunks,
+      duplicateChunks: w.duplicateChunks,
+      ...(w.goodput === undefined ? {} : { goodput: w.goodput }),
+      ...(w.rttMs === undefined ? {} : { rttMs: w.rttMs }),
       ...(w.error == null || w.error instanceof Detached ? {} : { error: w.error.message })
     }))
     const bytesByMethod: Record<string, number> = {}
