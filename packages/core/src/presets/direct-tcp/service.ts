@@ -120,6 +120,8 @@ export class DirectTcp extends TypedEventEmitter<DirectTcpEvents> implements Dir
   private readonly observed = new ObservedTcpAddresses()
   /** Peers an upgrade started by this node is running for. */
   private readonly running = new Set<string>()
+  /** The exchange this node answers per peer: a new one from the same peer replaces it. */
+  private readonly answering = new Map<string, AbortController>()
   private shutdown = new AbortController()
   private started = false
 
@@ -144,7 +146,8 @@ export class DirectTcp extends TypedEventEmitter<DirectTcpEvents> implements Dir
     this.shutdown = new AbortController()
     await this.components.registrar.handle(DCUTR_PROTOCOL, this.onStream, {
       runOnLimitedConnection: true,
-      maxInboundStreams: 1,
+      // A retry may arrive while this node still waits out the last attempt's dials: it replaces it.
+      maxInboundStreams: 2,
       maxOutboundStreams: 1
     })
     this.components.events.addEventListener('peer:identify', this.onIdentify)
@@ -252,7 +255,10 @@ export class DirectTcp extends TypedEventEmitter<DirectTcpEvents> implements Dir
     const id = relayed.remotePeer.toString()
     const startedAt = Date.now()
     this.safeDispatchEvent('hole-punch:attempt', { detail: { peerId: id, role: 'responder' } })
-    const signal = this.signal()
+    this.answering.get(id)?.abort(new Error('replaced by a newer attempt'))
+    const replaced = new AbortController()
+    this.answering.set(id, replaced)
+    const signal = AbortSignal.any([this.signal(), replaced.signal])
     try {
       const lp = lpStream(stream, { maxDataLength: MAX_HOLE_PUNCH_MESSAGE })
       const connect = decodeHolePunch((await lp.read({ signal })).subarray())
@@ -271,8 +277,12 @@ export class DirectTcp extends TypedEventEmitter<DirectTcpEvents> implements Dir
     } catch (err) {
       const error = err as Error
       this.log('hole punch from %p failed - %s', relayed.remotePeer, error.message)
-      this.safeDispatchEvent('hole-punch:failed', { detail: { peerId: id, role: 'responder', error, final: error instanceof NoAddressesError } })
+      if (!replaced.signal.aborted) {
+        this.safeDispatchEvent('hole-punch:failed', { detail: { peerId: id, role: 'responder', error, final: error instanceof NoAddressesError } })
+      }
       stream.abort(error)
+    } finally {
+      if (this.answering.get(id) === replaced) this.answering.delete(id)
     }
   }
 
