@@ -10,6 +10,9 @@
  *
  * Signaling: `hybrid` (libp2p through the relay first, the node's WebSocket
  * server second) or `websocket` (the node's WebSocket server only).
+ *
+ * `dcutr: true`: the node gets core's `directTcp` (DCUtR hole punching to
+ * direct TCP) and the fetcher races the dcutr path as well.
  */
 import { createHash, randomFillSync } from 'node:crypto'
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
@@ -18,7 +21,7 @@ import { join } from 'node:path'
 import { createDiscovery, createNode, relayAddresses, waitForRelayReservation } from '@chiral/core'
 import { createHybridSignaling, createLibp2pSignaling, createWebSocketSignaling } from '@chiral/signaling'
 import {
-  createProvider, createReceiver, createWebRTCListener, createWebRTCPathDialer, NodeRTCPeerConnection, relayDialer, TRANSFER_PROTOCOL
+  createProvider, createReceiver, createWebRTCListener, createWebRTCPathDialer, dcutrDialer, NodeRTCPeerConnection, relayDialer, TRANSFER_PROTOCOL
 } from '@chiral/transport'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import WebSocket from 'ws'
@@ -33,12 +36,16 @@ interface Settings {
   signaling: 'hybrid' | 'websocket'
   sizeMiB?: number
   cid?: string
+  dcutr?: boolean
 }
 
 const settings = JSON.parse(process.argv[2] ?? '{}') as Settings
 const rtc = { iceServers: [{ urls: settings.stun }], connectTimeout: 8000 }
 const privateKey = await generateKeyPair('Ed25519')
-const node = await createNode({ role: 'peer', privateKey, listen: ['/p2p-circuit'], relays: [settings.relay], allowPrivateAddresses: true })
+const node = await createNode({
+  role: 'peer', privateKey, listen: ['/p2p-circuit'], relays: [settings.relay], allowPrivateAddresses: true,
+  ...(settings.dcutr === true ? { directTcp: true } : {})
+})
 await node.start()
 await waitForRelayReservation(node, { signal: AbortSignal.timeout(15_000) })
 
@@ -91,7 +98,11 @@ if (settings.role === 'share') {
   const receiver = createReceiver({
     node,
     discovery,
-    dialers: [relayDialer(node), createWebRTCPathDialer({ signaling, RTCPeerConnection: NodeRTCPeerConnection }, rtc)]
+    dialers: [
+      relayDialer(node),
+      createWebRTCPathDialer({ signaling, RTCPeerConnection: NodeRTCPeerConnection }, rtc),
+      ...(settings.dcutr === true ? [dcutrDialer(node)] : [])
+    ]
   }, {})
   await receiver.start()
   const dir = mkdtempSync(join(tmpdir(), 'chiral-nat-fetch-'))

@@ -21,7 +21,12 @@ export { AnnounceFailedError } from './discovery/errors.js'
 export type { ProviderInfo, ContentDiscoveryInit, ContentDiscoveryEvents, FindProvidersOptions, AnnounceEventDetail } from './discovery/content-discovery.js'
 export { DHT_PROTOCOL, DEFAULT_RELAY_LIMITS } from './presets/options.js'
 export type { NodeRole, NodeInit, ServerNodeInit, PeerNodeInit, BrowserNodeInit, CommonNodeInit, RelayLimits } from './presets/options.js'
-export type { WebRTCSetting } from './presets/options.js'
+export type { WebRTCSetting, DirectTcpSetting } from './presets/options.js'
+export { DCUTR_PROTOCOL } from './presets/direct-tcp/message.js'
+export { HolePunchFailedError } from './presets/direct-tcp/errors.js'
+export type {
+  DirectTcpService, DirectTcpEvents, DirectConnectionDetail, HolePunchAttemptDetail, HolePunchFailedDetail, HolePunchRole
+} from './presets/direct-tcp/service.js'
 export { WEBRTC_LISTEN } from './presets/webrtc.js'
 export type { ChiralNode, ChiralServices } from './presets/common.js'
 export { relayAddresses, waitForRelayReservation } from './presets/wait-for-relay.js'

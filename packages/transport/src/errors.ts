@@ -45,6 +45,15 @@ export class PathDialError extends ChiralError {
   static override readonly code = 'path-dial-failed'
 }
 
+/**
+ * The dcutr path: no direct TCP connection to the peer came up (the hole
+ * punch failed or never started, the peer or this node has no DCUtR, or the
+ * time limit passed).
+ */
+export class NoDirectConnectionError extends ChiralError {
+  static override readonly code = 'no-direct-connection'
+}
+
 /** The provider could not read the content it announced (file changed, moved or unreadable). */
 export class ContentUnavailableError extends ChiralError {
   static override readonly code = 'content-unavailable'

@@ -13,7 +13,7 @@ export type { MessageQueueInit } from './channels/message-queue.js'
 
 // Errors
 export {
-  ChannelClosedError, ContentNotFoundError, ContentUnavailableError, PathDialError, PeerGoneError,
+  ChannelClosedError, ContentNotFoundError, ContentUnavailableError, NoDirectConnectionError, PathDialError, PeerGoneError,
   ProviderMisbehavedError, TransferProtocolError
 } from './errors.js'
 
@@ -23,6 +23,8 @@ export { circuitAddresses, relayDialer } from './paths/relay.js'
 export type { RelayDialerInit } from './paths/relay.js'
 export { libp2pWebRTCDialer, webRTCCircuitAddresses } from './paths/libp2p-webrtc.js'
 export type { Libp2pWebRTCDialerInit } from './paths/libp2p-webrtc.js'
+export { dcutrDialer } from './paths/dcutr.js'
+export type { DcutrDialerInit, DcutrDialerNode } from './paths/dcutr.js'
 export { WebRTCPathDialer, createWebRTCPathDialer, DEFAULT_CONNECT_TIMEOUT } from './paths/webrtc.js'
 export type { WebRTCComponents, WebRTCInit } from './paths/webrtc.js'
 export { WebRTCListener, createWebRTCListener } from './paths/webrtc-listener.js'

@@ -39,7 +39,7 @@ export interface ConnectionView {
   id: string
   peerId: string
   remoteAddr: string
-  /** How the bytes travel: `webrtc-direct`, `relay`, `libp2p-direct`. */
+  /** How the bytes travel: `webrtc-direct`, `relay`, `tcp-direct`, `libp2p-direct`. */
   method: string
   direction: string
   status: string

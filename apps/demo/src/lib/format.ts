@@ -27,6 +27,7 @@ export function methodLabel (method: string | undefined): string {
     case 'webrtc-direct': return 'direct'
     case 'relay': return 'relay'
     case 'libp2p-direct': return 'direct (libp2p)'
+    case 'tcp-direct': return 'direct (TCP)'
     case undefined: return '–'
     default: return method
   }

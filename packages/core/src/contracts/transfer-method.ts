@@ -5,9 +5,12 @@
  *   STUN-punched candidates), whether set up by Chiral's own signaling or by
  *   libp2p's `/p2p-circuit/webrtc`.
  * - `relay`: a libp2p circuit-relay-v2 stream through a relay node.
+ * - `tcp-direct`: a libp2p stream on a direct TCP connection between the
+ *   peers, typically a relayed connection upgraded by DCUtR hole punching
+ *   (core's `directTcp` peer option).
  *
  * Extensible: other transports may report their own method names.
  */
-export type TransferMethod = 'webrtc-direct' | 'relay' | (string & {})
+export type TransferMethod = 'webrtc-direct' | 'relay' | 'tcp-direct' | (string & {})
 
-export const TRANSFER_METHODS = ['webrtc-direct', 'relay'] as const
+export const TRANSFER_METHODS = ['webrtc-direct', 'relay', 'tcp-direct'] as const

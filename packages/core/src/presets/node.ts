@@ -4,6 +4,7 @@ import { webSockets } from '@libp2p/websockets'
 import { createLibp2p } from 'libp2p'
 import { InvalidArgumentError } from '../errors.js'
 import { addresses, commonOptions } from './common.js'
+import { directTcpParts } from './direct-tcp/preset.js'
 import { DEFAULT_RELAY_LIMITS } from './options.js'
 import { webRTCTransports, withWebRTCListen } from './webrtc.js'
 import type { ChiralNode } from './common.js'
@@ -25,6 +26,9 @@ export const PEER_LISTEN = ['/ip4/0.0.0.0/tcp/0', '/p2p-circuit']
  * - `peer`: TCP + WebSockets + circuit-relay transport; keeps connections to
  *   the configured relays and reserves a slot on them; DHT client. With
  *   `webrtc` set, also libp2p's WebRTC transport, listening on `/webrtc`.
+ *   With `directTcp` set, outbound TCP from one port and the `dcutr`
+ *   service: relayed connections to other such peers are upgraded to
+ *   hole-punched direct TCP.
  *
  * Browsers get the `browser` role through the package's browser build.
  */
@@ -46,10 +50,14 @@ async function createServerNode (init: ServerNodeInit): Promise<ChiralNode> {
 }
 
 async function createPeerNode (init: PeerNodeInit): Promise<ChiralNode> {
+  const addrs = withWebRTCListen(addresses(init, PEER_LISTEN), init.webrtc)
+  const direct = init.directTcp === undefined || init.directTcp === false
+    ? undefined
+    : await directTcpParts(init.directTcp, addrs.listen ?? [], init.allowPrivateAddresses === true)
   return createLibp2p({
-    ...commonOptions(init, true),
-    addresses: withWebRTCListen(addresses(init, PEER_LISTEN), init.webrtc),
-    transports: [tcp(), webSockets(), circuitRelayTransport(), ...await webRTCTransports(init.webrtc, loadWebRTC)]
+    ...commonOptions(init, true, direct === undefined ? {} : { dcutr: direct.service }),
+    addresses: addrs,
+    transports: [direct?.transport ?? tcp(), webSockets(), circuitRelayTransport(), ...await webRTCTransports(init.webrtc, loadWebRTC)]
   })
 }
 

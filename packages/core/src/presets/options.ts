@@ -78,10 +78,33 @@ export type WebRTCSetting = boolean | {
   iceServers?: RTCIceServer[]
 }
 
+/**
+ * Direct TCP between Node peers behind NATs: libp2p's DCUtR protocol over
+ * the relayed connection, then a TCP hole punch (a simultaneous open). Off
+ * by default. When on, **every outbound TCP connection of the node leaves
+ * from one local port** (`port`): that is what lets an endpoint-independent
+ * NAT give the punch the same public address the relay observed. Nothing
+ * may listen on that port (the node's own TCP listeners use others), and two
+ * connections to the same remote address and port cannot exist at once.
+ * Works across endpoint-independent-mapping NATs (full cone,
+ * port-restricted), not from behind a symmetric NAT. See
+ * `presets/direct-tcp/service.ts`.
+ */
+export type DirectTcpSetting = boolean | {
+  /** The local port of outbound TCP (default: a free one in 20000–32767, picked at creation). */
+  port?: number
+  /** Time limit of one DCUtR exchange and its punch, ms (default 3000). */
+  timeout?: number
+  /** Exchanges per relayed connection before giving up (default 3). */
+  attempts?: number
+}
+
 export interface PeerNodeInit extends CommonNodeInit {
   role: 'peer'
   /** libp2p's WebRTC transport (`/p2p-circuit/webrtc`); off by default. */
   webrtc?: WebRTCSetting
+  /** Hole-punched direct TCP to other Node peers (DCUtR); off by default. The service is `services.dcutr`. */
+  directTcp?: DirectTcpSetting
 }
 
 export interface BrowserNodeInit extends CommonNodeInit {
