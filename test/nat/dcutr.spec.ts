@@ -21,7 +21,7 @@ import type { NatKind } from './lab.js'
  * listens on the punch port (Node cannot share it with a listener), so the
  * cone host answers it with a RST.
  */
-const SIZE_MIB = 16
+const SIZE_MIB = 48
 
 interface Cell { a: NatKind, b: NatKind, expect: 'tcp-direct' | 'relay' }
 
@@ -52,7 +52,9 @@ describe.skipIf(!support.ok)('NAT lab: direct TCP by DCUtR hole punching, UDP dr
       const common = { relay: node.relay, signalingUrl: node.signalingUrl, stun: `stun:${PUB_IP}:${STUN_PORT}`, signaling: 'hybrid', dcutr: true }
       const sharer = startPeer(lab, lab.namespaces.ha, { ...common, role: 'share', sizeMiB: SIZE_MIB })
       const shared = await jsonLine(sharer, (v) => v.ready === true, 40_000, 'sharer')
-      const fetcher = startPeer(lab, lab.namespaces.hb, { ...common, role: 'fetch', cid: shared.cid })
+      // An app that wants its bytes off the relay once a direct path is up (the relay
+      // carries only until the punch is through): the file completes on direct TCP.
+      const fetcher = startPeer(lab, lab.namespaces.hb, { ...common, role: 'fetch', cid: shared.cid, relayUse: { whenDirectUp: 'stop' } })
       const r = await jsonLine(fetcher, (v) => typeof v.method === 'string', 60_000, 'fetcher')
       const a = await routerCounts(lab, 'a')
       const b = await routerCounts(lab, 'b')

@@ -37,6 +37,8 @@ interface Settings {
   sizeMiB?: number
   cid?: string
   dcutr?: boolean
+  /** The fetcher's relay use (the receiver's `relayUse`). */
+  relayUse?: { whenDirectUp?: 'share' | 'stop', maxShare?: number }
 }
 
 const settings = JSON.parse(process.argv[2] ?? '{}') as Settings
@@ -103,7 +105,7 @@ if (settings.role === 'share') {
       createWebRTCPathDialer({ signaling, RTCPeerConnection: NodeRTCPeerConnection }, rtc),
       ...(settings.dcutr === true ? [dcutrDialer(node)] : [])
     ]
-  }, {})
+  }, settings.relayUse === undefined ? {} : { relayUse: settings.relayUse })
   await receiver.start()
   const dir = mkdtempSync(join(tmpdir(), 'chiral-nat-fetch-'))
   const started = Date.now()
