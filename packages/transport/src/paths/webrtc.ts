@@ -30,11 +30,18 @@ export interface WebRTCInit extends IceConfig {
   highWaterMark?: number
   /** A waiting `send()` resumes once a channel's queue is down to this. */
   lowWaterMark?: number
+  /**
+   * The dialer's path name (default `webrtc`). Several WebRTC dialers with
+   * their own names stripe one fetch over as many peer connections: each is
+   * its own SCTP association with its own congestion window, which multiplies
+   * a loss-limited rate (browsers cannot tune SCTP; this is their lever).
+   */
+  name?: string
 }
 
 /** The WebRTC path as a `PathDialer`: an RTCPeerConnection whose SDP and ICE go through `Signaling`. */
 export class WebRTCPathDialer implements PathDialer {
-  readonly name = 'webrtc'
+  readonly name: string
   readonly method: TransferMethod = 'webrtc-direct'
   private readonly components: WebRTCComponents
   private readonly init: WebRTCInit
@@ -44,6 +51,7 @@ export class WebRTCPathDialer implements PathDialer {
   constructor (components: WebRTCComponents, init: WebRTCInit = {}) {
     this.components = components
     this.init = init
+    this.name = init.name ?? 'webrtc'
     this.log = componentLog(components, 'chiral:transport:webrtc')
     if (init.connectTimeout != null && !(init.connectTimeout > 0)) {
       throw new InvalidArgumentError('connectTimeout must be a positive number of ms')
