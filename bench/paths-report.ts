@@ -187,6 +187,19 @@ export function evaluate (input: ReportInput): Report {
       detail: `race ${v} ms vs ${fastest} ${best.medianTtfbMs} ms + 10 (medians)` + (v <= limit ? '' : `; over by ${round1(v - limit)} ms`)
     })
   }
+  const ratioGoal = (goal: string, a: ModeSummary | undefined, b: number | undefined, target: number): void => {
+    if (a === undefined || b === undefined) return
+    const r = a.medianMBps / b
+    goals.push({
+      goal,
+      value: Number.isFinite(r) ? Number(r.toFixed(2)) : null,
+      target,
+      met: Number.isFinite(r) ? r >= target : null,
+      detail: `${a.medianMBps} vs ${round1(b)} MB/s (medians of the same run)`
+    })
+  }
+  ratioGoal('race ≥ 0.9 × relay alone (LAN)', race, modes.relay?.medianMBps, 0.9)
+  ratioGoal('own webrtc ≥ 0.95 × raw DataChannel of the same run', direct, references.raw?.medianMBps, 0.95)
   return {
     mib: input.mib,
     rounds: input.rounds,
