@@ -1,7 +1,6 @@
 /**
  * Processes and extra router rules for NAT lab specs: the real chiral-node
  * in `pub`, lab peers (peer.ts) in the homes, their JSON lines.
- * (matrix.spec.ts has its own copies of the process helpers.)
  */
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'

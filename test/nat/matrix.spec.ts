@@ -1,11 +1,9 @@
-import { mkdtempSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { afterAll, describe, expect, it } from 'vitest'
 import { createLab, labSupport, namespacesWithPrefix, PUB_IP, STUN_PORT } from './lab.js'
-import type { ChildProcess } from 'node:child_process'
-import type { Lab, NatKind } from './lab.js'
+import { jsonLine, startNode, startPeer } from './lab-processes.js'
+import type { NatKind } from './lab.js'
 
 /**
  * The cross-network proof: for each pair of NAT kinds, peer A (home a) shares
@@ -15,9 +13,6 @@ import type { Lab, NatKind } from './lab.js'
  *
  * `CHIRAL_NAT_REPORT=1` writes the table to docs/nat-matrix.md.
  */
-const BUNDLE = fileURLToPath(new URL('../../apps/node/dist/chiral-node.mjs', import.meta.url))
-const PEER = fileURLToPath(new URL('./peer.ts', import.meta.url))
-const TEST_DIR = fileURLToPath(new URL('..', import.meta.url))
 const REPORT = fileURLToPath(new URL('../../docs/nat-matrix.md', import.meta.url))
 const SIZE_MIB = 32
 
@@ -57,56 +52,6 @@ interface Row {
 const support = labSupport()
 if (!support.ok) console.warn(`NAT matrix skipped: ${support.reason}`)
 
-/** Reads a child's stdout until a JSON line matching `pick` shows up. */
-async function jsonLine (child: ChildProcess, pick: (v: Record<string, unknown>) => boolean, ms: number, what: string): Promise<Record<string, any>> {
-  let out = ''
-  let err = ''
-  child.stderr?.on('data', (d: Buffer) => { err += d.toString() })
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => { reject(new Error(`${what}: no result within ${ms} ms\nstdout: ${out}\nstderr: ${err.slice(-3000)}`)) }, ms)
-    child.stdout?.on('data', (d: Buffer) => {
-      out += d.toString()
-      for (const line of out.split('\n')) {
-        if (!line.startsWith('{')) continue
-        try {
-          const v = JSON.parse(line) as Record<string, unknown>
-          if (pick(v)) { clearTimeout(timer); resolve(v); return }
-        } catch {}
-      }
-    })
-    child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`${what} exited with ${String(code)}\nstdout: ${out}\nstderr: ${err.slice(-3000)}`)) })
-  })
-}
-
-async function startNode (lab: Lab): Promise<{ relay: string, signalingUrl: string, multiaddrs: string[] }> {
-  const keyDir = mkdtempSync(join(tmpdir(), 'chiral-nat-node-'))
-  // Listens on every interface of `pub`; peers must learn the announced public address, not a local one.
-  const child = lab.spawn(lab.namespaces.pub, process.execPath, [
-    BUNDLE, '--host', '0.0.0.0', '--port', '9000', '--tcp-port', '4001', '--ws-port', '4002',
-    '--announce', `/ip4/${PUB_IP}/tcp/4001,/ip4/${PUB_IP}/tcp/4002/ws`,
-    '--allow-private-addresses', '--key-file', join(keyDir, 'node.key'), '--log-level', 'warn'
-  ])
-  let out = ''
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => { reject(new Error(`chiral-node did not start: ${out}`)) }, 20_000)
-    child.stdout?.on('data', (d: Buffer) => {
-      out += d.toString()
-      if (/libp2p multiaddrs[\s\S]*\/p2p\/\S+\n[\s\S]*\/p2p\/\S+\n/.test(out)) { clearTimeout(timer); resolve() }
-    })
-    child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`chiral-node exited with ${String(code)}: ${out}`)) })
-  })
-  const multiaddrs = [...out.matchAll(/^ {2}(\/\S+)$/gm)].map((m) => m[1]!)
-  return {
-    multiaddrs,
-    relay: multiaddrs.find((a) => !a.includes('/ws'))!,
-    signalingUrl: /signaling: (\S+)/.exec(out)![1]!
-  }
-}
-
-function peer (lab: Lab, home: string, settings: Record<string, unknown>): ChildProcess {
-  return lab.spawn(home, process.execPath, ['--conditions=source', '--import', 'tsx', PEER, JSON.stringify(settings)], { cwd: TEST_DIR })
-}
-
 describe.skipIf(!support.ok)('NAT lab matrix (real chiral-node, coturn STUN, kernel NAT in network namespaces)', { timeout: 150_000, retry: 1 }, () => {
   const rows: Row[] = []
   const prefixes: string[] = []
@@ -130,11 +75,11 @@ describe.skipIf(!support.ok)('NAT lab matrix (real chiral-node, coturn STUN, ker
       expect(node.signalingUrl).toBe(`ws://${PUB_IP}:9000`)
 
       const common = { relay: node.relay, signalingUrl: node.signalingUrl, stun: `stun:${PUB_IP}:${STUN_PORT}`, signaling: cell.signaling }
-      const sharer = peer(lab, lab.namespaces.ha, { ...common, role: 'share', sizeMiB: SIZE_MIB })
+      const sharer = startPeer(lab, lab.namespaces.ha, { ...common, role: 'share', sizeMiB: SIZE_MIB })
       const shared = await jsonLine(sharer, (v) => v.ready === true, 40_000, 'sharer')
       for (const a of shared.relayAddresses as string[]) expect(a, "relay circuit address").toMatch(new RegExp(`^/ip4/${PUB_IP.replace(/\./g, "\\.")}/tcp/400[12]/`))
 
-      const fetcher = peer(lab, lab.namespaces.hb, { ...common, role: 'fetch', cid: shared.cid })
+      const fetcher = startPeer(lab, lab.namespaces.hb, { ...common, role: 'fetch', cid: shared.cid })
       const r = await jsonLine(fetcher, (v) => typeof v.method === 'string', 60_000, 'fetcher')
       const udp = await lab.udpToPeerRouter('a') + await lab.udpToPeerRouter('b')
       const setup = (r.pathReports as Array<{ path: string, setupMs?: number, status: string }>)
