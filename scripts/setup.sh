@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PNPM_VERSION="$(node -p "require('./package.json').packageManager.split('@')[1]")"
-SYSTEM_PACKAGES="${CHIRAL_SYSTEM_PACKAGES:-iproute2 iptables coturn conntrack chromium}"
+SYSTEM_PACKAGES="${CHIRAL_SYSTEM_PACKAGES:-iproute2 iptables coturn conntrack chromium gcc libnetfilter-queue-dev ethtool}"
 
 log() { printf '[setup] %s\n' "$*" >&2; }
 

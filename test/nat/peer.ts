@@ -37,6 +37,14 @@ interface Settings {
   sizeMiB?: number
   cid?: string
   dcutr?: boolean
+  /**
+   * The fetcher's paths, raced: `relay`, `webrtc` (more WebRTC paths side by
+   * side as `webrtc-2`, `webrtc-3`, …: one peer connection each) and `dcutr`.
+   * Default: relay and webrtc, plus dcutr when `dcutr` is set.
+   */
+  paths?: string[]
+  /** The fetch's time limit, ms (default 60 s). */
+  timeoutMs?: number
   /** The fetcher's relay use (the receiver's `relayUse`). */
   relayUse?: { whenDirectUp?: 'share' | 'stop', maxShare?: number }
 }
@@ -100,16 +108,20 @@ if (settings.role === 'share') {
   const receiver = createReceiver({
     node,
     discovery,
-    dialers: [
-      relayDialer(node),
-      createWebRTCPathDialer({ signaling, RTCPeerConnection: NodeRTCPeerConnection }, rtc),
-      ...(settings.dcutr === true ? [dcutrDialer(node)] : [])
-    ]
+    dialers: (settings.paths ?? ['relay', 'webrtc', ...(settings.dcutr === true ? ['dcutr'] : [])]).map((name) =>
+      name === 'relay'
+        ? relayDialer(node)
+        : name === 'dcutr'
+          ? dcutrDialer(node)
+          : createWebRTCPathDialer({ signaling, RTCPeerConnection: NodeRTCPeerConnection }, { ...rtc, name }))
   }, settings.relayUse === undefined ? {} : { relayUse: settings.relayUse })
   await receiver.start()
   const dir = mkdtempSync(join(tmpdir(), 'chiral-nat-fetch-'))
   const started = Date.now()
-  const result = await receiver.fetch(settings.cid!, { destination: dir, signal: AbortSignal.timeout(60_000) })
+  const result = await receiver.fetch(settings.cid!, { destination: dir, signal: AbortSignal.timeout(settings.timeoutMs ?? 60_000) }).catch((err: Error) => {
+    console.log(JSON.stringify({ error: `${(err as { code?: string }).code ?? err.name}: ${err.message}` }))
+    process.exit(1)
+  })
   // Let the WebRTC dial (if still trying) settle so its outcome is reported.
   await new Promise((resolve) => setTimeout(resolve, 100))
   console.log(JSON.stringify({
