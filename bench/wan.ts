@@ -14,7 +14,7 @@
  * to the verified file (median, min–max), the race's bytes per path, and the
  * race against the best single path of the same profile in the same run.
  *
- *   pnpm bench bench/wan.ts [rounds=3] [--profiles=lan,rtt40,…] [--modes=relay,…] [--mib=64] [--loss-mib=16]
+ *   pnpm bench bench/wan.ts [rounds=3] [--profiles=lan,rtt40,…] [--modes=relay,…] [--mib=64] [--loss-mib=16] [--sctp='{"congestionControlModule":2}']
  *
  * Needs root, iproute2, iptables, coturn and a C compiler for the delay
  * program (npm test's setup installs them); prints why and exits 0 otherwise.
@@ -38,6 +38,7 @@ const profiles = (flag('profiles')?.split(',') ?? WAN_PROFILES.map((p) => p.name
 const modes = (flag('modes')?.split(',') ?? Object.keys(MODES)).filter((m) => MODES[m] !== undefined)
 const mib = Number(flag('mib') ?? 64)
 const lossMib = Number(flag('loss-mib') ?? 16)
+const sctp = flag('sctp') === undefined ? {} : { sctp: JSON.parse(flag('sctp')!) as Record<string, number> }
 
 const support = labSupport()
 if (!support.ok) {
@@ -57,7 +58,7 @@ for (const profile of profiles) {
   const lab = current = await createLab({ natA: 'cone', natB: 'cone', wan: profile as WanProfileName })
   try {
     const node = await startNode(lab)
-    const common = { relay: node.relay, signalingUrl: node.signalingUrl, stun: `stun:${PUB_IP}:${STUN_PORT}`, signaling: 'websocket' }
+    const common = { relay: node.relay, signalingUrl: node.signalingUrl, stun: `stun:${PUB_IP}:${STUN_PORT}`, signaling: 'websocket', ...sctp }
     const sharer = startPeer(lab, lab.namespaces.ha, { ...common, role: 'share', sizeMiB, dcutr: true })
     const shared = await jsonLine(sharer, (v) => v.ready === true, 60_000, 'sharer')
     for (let round = 0; round < rounds; round++) {

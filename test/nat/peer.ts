@@ -21,7 +21,7 @@ import { join } from 'node:path'
 import { createDiscovery, createNode, relayAddresses, waitForRelayReservation } from '@chiral/core'
 import { createHybridSignaling, createLibp2pSignaling, createWebSocketSignaling } from '@chiral/signaling'
 import {
-  createProvider, createReceiver, createWebRTCListener, createWebRTCPathDialer, dcutrDialer, NodeRTCPeerConnection, relayDialer, TRANSFER_PROTOCOL
+  configureSctp, createProvider, createReceiver, createWebRTCListener, createWebRTCPathDialer, dcutrDialer, NodeRTCPeerConnection, relayDialer, TRANSFER_PROTOCOL
 } from '@chiral/transport'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import WebSocket from 'ws'
@@ -43,6 +43,8 @@ interface Settings {
    * Default: relay and webrtc, plus dcutr when `dcutr` is set.
    */
   paths?: string[]
+  /** node-datachannel SCTP settings for this process (default: the transport's). */
+  sctp?: Record<string, number>
   /** The fetch's time limit, ms (default 60 s). */
   timeoutMs?: number
   /** The fetcher's relay use (the receiver's `relayUse`). */
@@ -50,6 +52,7 @@ interface Settings {
 }
 
 const settings = JSON.parse(process.argv[2] ?? '{}') as Settings
+if (settings.sctp !== undefined) configureSctp(settings.sctp)
 const rtc = { iceServers: [{ urls: settings.stun }], connectTimeout: 8000 }
 const privateKey = await generateKeyPair('Ed25519')
 const node = await createNode({

@@ -14,8 +14,14 @@ export type { SctpSettings }
  *   at 100 ms RTT; raising only one of them changed nothing (the window is the
  *   smaller of the peer's receive buffer and our send buffer);
  * - under random loss the buffers do not help: SCTP halves its window on loss,
- *   so the rate is loss-limited (≈ MTU / (RTT × √p)); several associations
- *   (several direct paths raced side by side) multiply it.
+ *   so the rate is loss-limited (≈ 1.2 × MTU / (RTT × √p) ≈ 0.37 MB/s at 40 ms
+ *   and 1 %; measured 0.3–0.5 MB/s). Nothing else in these settings moved it
+ *   (rtt40-loss1, 4 MiB, `--sctp=…` on bench/wan.ts): congestion control
+ *   modules 1 (HSTCP), 2 (H-TCP) and 3 (RTCC) 0.1–0.5 MB/s, delayed SACK off
+ *   0.4, an initial window of 64 MTUs 0.3. Four associations side by side
+ *   (four WebRTC paths) 0.4–0.7 MB/s. So only the buffers are set; under loss
+ *   the race leans on the TCP paths (relay, hole-punched TCP), which is what
+ *   the selector's measurements do by themselves.
  *
  * The settings are process-global in libdatachannel and only reach
  * associations created after the call, so they are applied once, before the
@@ -29,10 +35,10 @@ export const DEFAULT_SCTP_SETTINGS: Readonly<SctpSettings> = Object.freeze({
 
 let applied: SctpSettings | undefined
 
-/** Applies SCTP settings for every later peer connection of this process (the defaults unless given). */
-export function configureSctp (settings: SctpSettings = DEFAULT_SCTP_SETTINGS): SctpSettings {
-  setSctpSettings({ ...settings })
-  applied = { ...settings }
+/** Applies SCTP settings (over the defaults) for every later peer connection of this process. */
+export function configureSctp (settings: SctpSettings = {}): SctpSettings {
+  applied = { ...DEFAULT_SCTP_SETTINGS, ...settings }
+  setSctpSettings({ ...applied })
   return applied
 }
 
