@@ -18,7 +18,7 @@ const CELLS: Cell[] = (['rtt40', 'rtt100', 'rtt40-loss1'] as const).flatMap((wan
   { a: 'symmetric' as const, b: 'symmetric' as const, wan }
 ])
 
-interface PathReport { path: string, method: string, status: string, bytes?: number, goodput?: number, share?: number }
+interface PathReport { path: string, method: string, status: string, bytes?: number, goodput?: number, share?: number, rttMs?: number }
 
 const support = labSupport()
 if (!support.ok) console.warn(`WAN race skipped: ${support.reason}`)
@@ -46,6 +46,9 @@ describe.skipIf(!support.ok)('the race on an emulated WAN (NAT lab, delay and lo
 
       expect(r.sha256).toBe(shared.sha256)
       expect(r.bytes).toBe(SIZE_MIB * 2 ** 20)
+      // The link really was long: the relay's round trip (home → relay → home) crosses two delayed egresses.
+      const relay = paths.find((p) => p.path === 'relay')!
+      expect(relay.rttMs ?? 0).toBeGreaterThanOrEqual(lab.wan!.delayMs * 2)
       if (cell.a === 'symmetric' && cell.b === 'symmetric') {
         // No hole punching between two symmetric NATs: the relay carries everything.
         expect(r.bytesByMethod).toEqual({ relay: SIZE_MIB * 2 ** 20 })
