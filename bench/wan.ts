@@ -50,7 +50,7 @@ if (!support.ok) {
 interface Run { mbps?: number, error?: string, bytesByMethod?: Record<string, number>, paths?: Array<{ path: string, bytes?: number, goodput?: number, status: string }> }
 const results: Record<string, Record<string, Run[]>> = {}
 let current: Lab | undefined
-process.once('SIGINT', () => { void current?.destroy().finally(() => process.exit(130)) })
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => { void current?.destroy().finally(() => process.exit(130)) })
 
 for (const profile of profiles) {
   const sizeMiB = profile.includes('loss') ? lossMib : mib

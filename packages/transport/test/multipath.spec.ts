@@ -115,7 +115,7 @@ describe('multipath scheduling over links of different speed', () => {
   it('an app that caps its relay use keeps the relay to its share while a direct path is up', async () => {
     const { report } = await fetch([
       dialer('relay', 'relay', { rate: 16 * MB, delayMs: 5 }),
-      dialer('webrtc', 'webrtc-direct', { rate: 8 * MB, delayMs: 10 }, 100)
+      dialer('webrtc', 'webrtc-direct', { rate: 12 * MB, delayMs: 10 }, 100)
     ], { relayUse: { maxShare: 0.2 } })
     // The relay carried everything for the first 100 ms (≈ 1.6 MB) and then at most its share, give or take a window.
     expect(report('relay').share).toBeLessThan(0.35)

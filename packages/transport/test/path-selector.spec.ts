@@ -38,7 +38,7 @@ describe('PathSelector', () => {
   })
 
   it('sizes windows from goodput × (2 × RTT + slack), plus one; the best path never below the default', () => {
-    const selector = new PathSelector({ queueTarget: 50 })
+    const selector = new PathSelector({ queueTarget: 50, demoteBelow: 0.15 })
     // relay 70 MB/s, 100 ms RTT → 70e6 × 0.25 s / 1 MiB = 16.7 → 17 + 1
     // direct 12 MB/s, 40 ms RTT → 12e6 × 0.13 s / 1 MiB = 1.5 → 2 + 1
     const s = selector.select([up('relay', 'relay', channel(1, 70 * MB, 100)), up('webrtc', 'webrtc-direct', channel(2, 12 * MB, 40))], 'relay', ctx())
@@ -78,7 +78,7 @@ describe('PathSelector', () => {
   })
 
   it('prefers nothing by kind: a faster relay leads a slower direct path', () => {
-    const s = new PathSelector().select([up('relay', 'relay', channel(1, 70 * MB)), up('webrtc', 'webrtc-direct', channel(2, 12 * MB))], undefined, ctx())
+    const s = new PathSelector().select([up('relay', 'relay', channel(1, 70 * MB)), up('webrtc', 'webrtc-direct', channel(2, 40 * MB))], undefined, ctx())
     expect(s.active?.name).toBe('relay')
     expect(s.plans.every((p) => !p.paused)).toBe(true)
   })
@@ -86,7 +86,7 @@ describe('PathSelector', () => {
   it('holds the relay back by the app\'s relay use, and lets it carry again when no direct path is left', () => {
     const stop = new PathSelector({ relayUse: { whenDirectUp: 'stop' } })
     const relay = channel(1, 70 * MB, 20, 10 * MiB)
-    const direct = channel(2, 20 * MB, 20, 10 * MiB)
+    const direct = channel(2, 50 * MB, 20, 10 * MiB)
     expect(plan(stop.select([up('relay', 'relay', relay), up('webrtc', 'webrtc-direct', direct)], 'relay', ctx()), 'relay')).toMatchObject({ paused: true, role: 'held-by-policy' })
     expect(plan(stop.select([up('relay', 'relay', relay), failed('webrtc', 'webrtc-direct')], 'relay', ctx()), 'relay').paused).toBe(false)
 
