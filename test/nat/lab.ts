@@ -25,11 +25,28 @@
  * Every router drops unsolicited traffic to itself (INPUT), like a home router:
  * without that rule a peer's early ICE check creates a conntrack entry that
  * clashes with the SNAT mapping and even a cone NAT behaves symmetric.
+ *
+ * WAN emulation (`wan`, see wan/profiles.ts for the delay/RTT arithmetic):
+ * this kernel has no sch_netem, so each router's `-t mangle POSTROUTING -o wan`
+ * chain gets, in this order: the UDP counter rule (no target, counts
+ * everything), `-m statistic --mode random --probability P -j DROP` for loss,
+ * then `-j NFQUEUE` to wan/delay.c, run in the router's namespace, which
+ * accepts each packet after the delay. No `--queue-bypass`: if the delay
+ * program is not running, packets are dropped, so a broken delay shows up as a
+ * dead link instead of a fast, silently undelayed measurement. With `wan` set
+ * (even `lan`), segmentation/receive offload is off on every lab veth so
+ * loss and delay act on MTU-sized packets and profiles compare fairly.
  */
 import { execFile, execFileSync, spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { promisify } from 'node:util'
+import { delayProgramProblem, ensureDelayProgram } from './wan/delay-program.js'
+import { wanProfile } from './wan/profiles.js'
 import type { ChildProcess, SpawnOptions } from 'node:child_process'
+import type { WanProfile, WanProfileName } from './wan/profiles.js'
+
+export { WAN_PROFILES } from './wan/profiles.js'
+export type { WanProfile, WanProfileName } from './wan/profiles.js'
 
 const exec = promisify(execFile)
 
@@ -48,6 +65,21 @@ export interface LabInit {
   natB: NatKind
   /** Start coturn as a STUN server in `pub` (default true). */
   stun?: boolean
+  /** Delay and loss on each router's WAN egress (default: none, offloads left on). */
+  wan?: WanProfileName | WanProfile
+  /** TCP congestion control on every route of every lab namespace (default: the kernel's). */
+  tcpCongestion?: 'cubic' | 'bbr'
+}
+
+/** What a router's delay program reported when it stopped. */
+export interface DelayCounters {
+  packets: number
+  maxQueued: number
+  /** Netlink receive-buffer overflows (packets lost between kernel and program). */
+  enobufs: number
+  /** Packets the kernel dropped because the queue was full. */
+  queueDropped: number
+  userDropped: number
 }
 
 export interface Lab {
@@ -55,6 +87,8 @@ export interface Lab {
   readonly namespaces: { pub: string, ra: string, rb: string, ha: string, hb: string }
   readonly homeIp: Record<Side, string>
   readonly wanIp: Record<Side, string>
+  /** The WAN profile in use, undefined without one. */
+  readonly wan: WanProfile | undefined
   /** Spawns a process inside a namespace; it is killed by `destroy()`. */
   spawn(ns: string, command: string, args: string[], options?: SpawnOptions): ChildProcess
   /** Runs a command inside a namespace and returns its stdout. */
@@ -63,16 +97,26 @@ export interface Lab {
   liveProcesses(): number
   /** UDP packets router `side` forwarded from its home host to the other router's WAN address. */
   udpToPeerRouter(side: Side): Promise<number>
+  /** Packets router `side`'s loss rule dropped so far (0 without loss). */
+  wanDrops(side: Side): Promise<number>
+  /** Each router's delay program counters, filled in when it stops (by `destroy()`). */
+  readonly delayCounters: Partial<Record<Side, DelayCounters>>
   destroy(): Promise<void>
 }
 
 export type LabSupport = { ok: true } | { ok: false, reason: string }
 
-/** Whether a lab can be built here, and why not. */
-export function labSupport (): LabSupport {
+/** Whether a lab can be built here (with `wan`: one with a WAN profile), and why not. */
+export function labSupport (options: { wan?: boolean } = {}): LabSupport {
   if (process.platform !== 'linux') return { ok: false, reason: 'the NAT lab needs Linux' }
   if (process.getuid?.() !== 0) return { ok: false, reason: 'the NAT lab needs root (network namespaces, iptables)' }
-  for (const [cmd, pkg] of [['ip', 'iproute2'], ['iptables', 'iptables'], ['turnserver', 'coturn']] as const) {
+  const tools: Array<readonly [string, string]> = [['ip', 'iproute2'], ['iptables', 'iptables'], ['turnserver', 'coturn']]
+  if (options.wan === true) {
+    tools.push(['ethtool', 'ethtool'])
+    const problem = delayProgramProblem()
+    if (problem !== undefined) return { ok: false, reason: problem }
+  }
+  for (const [cmd, pkg] of tools) {
     try {
       execFileSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' })
     } catch {
@@ -100,6 +144,8 @@ process.once('exit', () => {
 
 /** Builds the lab. On any failure everything made so far is removed again. */
 export async function createLab (init: LabInit): Promise<Lab> {
+  const wan = init.wan === undefined ? undefined : wanProfile(init.wan)
+  const delayProgram = wan !== undefined && wan.delayMs > 0 ? ensureDelayProgram() : undefined
   const prefix = `chl${randomBytes(2).toString('hex')}`
   const namespaces = { pub: `${prefix}-pub`, ra: `${prefix}-ra`, rb: `${prefix}-rb`, ha: `${prefix}-ha`, hb: `${prefix}-hb` }
   const children = new Set<ChildProcess>()
@@ -116,6 +162,8 @@ export async function createLab (init: LabInit): Promise<Lab> {
     namespaces,
     homeIp: { a: `${LAN.a}.2`, b: `${LAN.b}.2` },
     wanIp: { ...WAN_IP },
+    wan,
+    delayCounters: {},
     spawn (ns, command, args, options = {}) {
       const child = spawn('ip', ['netns', 'exec', ns, command, ...args], { stdio: ['ignore', 'pipe', 'pipe'], ...options })
       children.add(child)
@@ -128,6 +176,11 @@ export async function createLab (init: LabInit): Promise<Lab> {
       const other = side === 'a' ? WAN_IP.b : WAN_IP.a
       const out = await nsRun(side === 'a' ? namespaces.ra : namespaces.rb, 'iptables', ['-w', '-t', 'mangle', '-L', 'POSTROUTING', '-v', '-x', '-n'])
       const line = out.split('\n').find((l) => /\s(udp|17)\s/.test(l) && l.includes(other))
+      return Number(line?.trim().split(/\s+/)[0] ?? 0)
+    },
+    async wanDrops (side) {
+      const out = await nsRun(side === 'a' ? namespaces.ra : namespaces.rb, 'iptables', ['-w', '-t', 'mangle', '-L', 'POSTROUTING', '-v', '-x', '-n'])
+      const line = out.split('\n').find((l) => /\sDROP\s/.test(l) && l.includes('statistic'))
       return Number(line?.trim().split(/\s+/)[0] ?? 0)
     },
     async destroy () {
@@ -184,7 +237,37 @@ export async function createLab (init: LabInit): Promise<Lab> {
       await ipt(router, '-A INPUT -i wan -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT')
       await ipt(router, '-A INPUT -i wan -j DROP')
       // Counts UDP that went from this home straight to the other router (a direct path).
+      // It has no target and comes first, so it counts before loss or delay.
       await ipt(router, `-t mangle -A POSTROUTING -o wan -p udp -d ${WAN_IP[side === 'a' ? 'b' : 'a']}`)
+      if (wan !== undefined && wan.loss > 0) {
+        await ipt(router, `-t mangle -A POSTROUTING -o wan -m statistic --mode random --probability ${wan.loss} -j DROP`)
+      }
+      if (delayProgram !== undefined && wan !== undefined) {
+        const queue = side === 'a' ? 1 : 2
+        await startDelay(lab, router, delayProgram, queue, wan.delayMs, (c) => { lab.delayCounters[side] = c })
+        await ipt(router, `-t mangle -A POSTROUTING -o wan -j NFQUEUE --queue-num ${queue}`)
+      }
+    }
+
+    if (wan !== undefined) {
+      const veths: Array<[string, string]> = [
+        [namespaces.ra, 'wan'], [namespaces.ra, 'lan'], [namespaces.rb, 'wan'], [namespaces.rb, 'lan'],
+        [namespaces.pub, 'up-a'], [namespaces.pub, 'up-b'], [namespaces.pub, 'br0'], [namespaces.ha, 'eth0'], [namespaces.hb, 'eth0']
+      ]
+      for (const [ns, dev] of veths) await nsRun(ns, 'ethtool', ['-K', dev, 'gso', 'off', 'tso', 'off', 'gro', 'off'])
+    }
+    if (init.tcpCongestion !== undefined) {
+      // Per route, not `sysctl net.ipv4.tcp_congestion_control`: outside the initial
+      // namespace that sysctl only accepts what tcp_allowed_congestion_control lists
+      // (here "reno bbr"), and that list is machine-wide. A route's congctl applies to
+      // connections both made and accepted over it.
+      for (const ns of Object.values(namespaces)) {
+        const routes = (await nsRun(ns, 'ip', ['route', 'show'])).split('\n').filter(Boolean)
+        for (const route of routes) {
+          const spec = route.trim().split(/\s+/).filter((w) => w !== 'linkdown')
+          await ip('-n', ns, 'route', 'replace', ...spec, 'congctl', init.tcpCongestion)
+        }
+      }
     }
 
     if (init.stun !== false) {
@@ -201,6 +284,26 @@ export async function createLab (init: LabInit): Promise<Lab> {
   return lab
 }
 
+/** Starts the delay program for NFQUEUE `queue` in `ns` and waits until it has bound the queue. */
+async function startDelay (lab: Lab, ns: string, program: string, queue: number, delayMs: number, onCounters: (c: DelayCounters) => void): Promise<void> {
+  const child = lab.spawn(ns, program, ['--queue', String(queue), '--delay-ms', String(delayMs)])
+  let out = ''
+  let err = ''
+  child.stderr?.on('data', (d: Buffer) => {
+    err += d.toString()
+    const m = /packets=(\d+) max_queued=(\d+) enobufs=(\d+) queue_dropped=(\d+) user_dropped=(\d+)/.exec(err)
+    if (m !== null) onCounters({ packets: Number(m[1]), maxQueued: Number(m[2]), enobufs: Number(m[3]), queueDropped: Number(m[4]), userDropped: Number(m[5]) })
+  })
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => { reject(new Error(`delay program in ${ns} not ready in 5 s: ${err}`)) }, 5000)
+    child.stdout?.on('data', (d: Buffer) => {
+      out += d.toString()
+      if (out.includes('ready\n')) { clearTimeout(timer); resolve() }
+    })
+    child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`delay program in ${ns} exited with ${String(code)}: ${err}`)) })
+  })
+}
+
 async function waitForUdpListener (nsRun: Lab['run'], ns: string, port: number, child: ChildProcess): Promise<void> {
   const deadline = Date.now() + 10_000
   while (Date.now() < deadline) {
@@ -215,10 +318,13 @@ async function waitForUdpListener (nsRun: Lab['run'], ns: string, port: number, 
 async function stopChild (child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return
   const exited = new Promise((resolve) => child.once('exit', resolve))
+  // 'close' comes once its output is read too (the delay program's counters).
+  const closed = new Promise((resolve) => child.once('close', resolve))
   child.kill('SIGTERM')
   const timer = setTimeout(() => child.kill('SIGKILL'), 3000)
   await exited
   clearTimeout(timer)
+  await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, 1000))])
 }
 
 /** Namespaces whose names start with `prefix` (to assert nothing is left behind). */

@@ -5,8 +5,9 @@
  * - `share`: makes a random file, shares it, announces it on the node's DHT,
  *   answers WebRTC offers, prints `{"ready":true,"cid":…}` and serves until
  *   SIGTERM.
- * - `fetch`: finds the providers of `cid` on the DHT, races the relay and the
- *   direct WebRTC path, prints the fetch result as one JSON line and exits.
+ * - `fetch`: finds the providers of `cid` on the DHT, races the paths in
+ *   `paths` (default relay and direct WebRTC), prints the fetch result as one
+ *   JSON line and exits.
  *
  * Signaling: `hybrid` (libp2p through the relay first, the node's WebSocket
  * server second) or `websocket` (the node's WebSocket server only).
@@ -33,9 +34,12 @@ interface Settings {
   signaling: 'hybrid' | 'websocket'
   sizeMiB?: number
   cid?: string
+  /** Paths the fetcher may use (default both). */
+  paths?: Array<'relay' | 'webrtc'>
 }
 
 const settings = JSON.parse(process.argv[2] ?? '{}') as Settings
+const paths = settings.paths ?? ['relay', 'webrtc']
 const rtc = { iceServers: [{ urls: settings.stun }], connectTimeout: 8000 }
 const privateKey = await generateKeyPair('Ed25519')
 const node = await createNode({ role: 'peer', privateKey, listen: ['/p2p-circuit'], relays: [settings.relay], allowPrivateAddresses: true })
@@ -91,7 +95,10 @@ if (settings.role === 'share') {
   const receiver = createReceiver({
     node,
     discovery,
-    dialers: [relayDialer(node), createWebRTCPathDialer({ signaling, RTCPeerConnection: NodeRTCPeerConnection }, rtc)]
+    dialers: [
+      ...(paths.includes('relay') ? [relayDialer(node)] : []),
+      ...(paths.includes('webrtc') ? [createWebRTCPathDialer({ signaling, RTCPeerConnection: NodeRTCPeerConnection }, rtc)] : [])
+    ]
   }, {})
   await receiver.start()
   const dir = mkdtempSync(join(tmpdir(), 'chiral-nat-fetch-'))
@@ -110,7 +117,8 @@ if (settings.role === 'share') {
     totalMs: Date.now() - started,
     mbps: Number((result.bytes / 1e6 / (result.durationMs / 1000)).toFixed(1)),
     sha256: createHash('sha256').update(readFileSync(result.path!)).digest('hex'),
-    signalingRoutes: [...routes]
+    signalingRoutes: [...routes],
+    paths
   }))
   await receiver.stop()
 }
