@@ -80,6 +80,10 @@ export interface DelayCounters {
   /** Packets the kernel dropped because the queue was full. */
   queueDropped: number
   userDropped: number
+  /** How late packets left on average and at worst, µs past their delay (CPU starvation shows here). */
+  lateAvgUs: number
+  lateMaxUs: number
+  cpuMs: number
 }
 
 export interface Lab {
@@ -291,8 +295,11 @@ async function startDelay (lab: Lab, ns: string, program: string, queue: number,
   let err = ''
   child.stderr?.on('data', (d: Buffer) => {
     err += d.toString()
-    const m = /packets=(\d+) max_queued=(\d+) enobufs=(\d+) queue_dropped=(\d+) user_dropped=(\d+)/.exec(err)
-    if (m !== null) onCounters({ packets: Number(m[1]), maxQueued: Number(m[2]), enobufs: Number(m[3]), queueDropped: Number(m[4]), userDropped: Number(m[5]) })
+    const m = /packets=(\d+) max_queued=(\d+) enobufs=(\d+) queue_dropped=(\d+) user_dropped=(\d+) late_avg_us=(\d+) late_max_us=(\d+) cpu_ms=(\d+)/.exec(err)
+    if (m !== null) {
+      const [packets, maxQueued, enobufs, queueDropped, userDropped, lateAvgUs, lateMaxUs, cpuMs] = m.slice(1).map(Number) as [number, number, number, number, number, number, number, number]
+      onCounters({ packets, maxQueued, enobufs, queueDropped, userDropped, lateAvgUs, lateMaxUs, cpuMs })
+    }
   })
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => { reject(new Error(`delay program in ${ns} not ready in 5 s: ${err}`)) }, 5000)
