@@ -28,10 +28,11 @@
  *
  * WAN emulation (`wan`, see wan/profiles.ts for the delay/RTT arithmetic):
  * this kernel has no sch_netem, so each router's `-t mangle POSTROUTING -o wan`
- * chain gets, in this order: the UDP counter rule (no target, counts
- * everything), `-m statistic --mode random --probability P -j DROP` for loss,
- * then `-j NFQUEUE` to wan/delay.c, run in the router's namespace, which
- * accepts each packet after the delay. No `--queue-bypass`: if the delay
+ * chain gets, in this order: the UDP counter rule (no target, so it counts
+ * every packet it matches and lets it go on), `-m statistic --mode random
+ * --probability P -j DROP` for loss, then `-j NFQUEUE` to wan/delay.c
+ * (compiled on demand, run in the router's namespace: NFQUEUE is per
+ * namespace), which accepts each packet after the delay. No `--queue-bypass`: if the delay
  * program is not running, packets are dropped, so a broken delay shows up as a
  * dead link instead of a fast, silently undelayed measurement. With `wan` set
  * (even `lan`), segmentation/receive offload is off on every lab veth so
