@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Installs what Chiral's build and tests need on a fresh Debian machine with
 # Node >= 20: the pinned pnpm, the workspace's packages, and (as root) the
-# system tools the network-namespace, NAT-lab and browser tests use.
+# system tools the network-namespace, NAT-lab (and its WAN emulation: a small C
+# program built against libnetfilter_queue) and browser tests use.
 # Safe to run again: it only installs what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PNPM_VERSION="$(node -p "require('./package.json').packageManager.split('@')[1]")"
-SYSTEM_PACKAGES="${CHIRAL_SYSTEM_PACKAGES:-iproute2 iptables coturn conntrack chromium gcc libnetfilter-queue-dev ethtool}"
+SYSTEM_PACKAGES="${CHIRAL_SYSTEM_PACKAGES:-iproute2 iptables coturn conntrack chromium ethtool gcc libnetfilter-queue-dev}"
 
 log() { printf '[setup] %s\n' "$*" >&2; }
 

@@ -28,10 +28,11 @@
  *
  * WAN emulation (`wan`, see wan/profiles.ts for the delay/RTT arithmetic):
  * this kernel has no sch_netem, so each router's `-t mangle POSTROUTING -o wan`
- * chain gets, in this order: the UDP counter rule (no target, counts
- * everything), `-m statistic --mode random --probability P -j DROP` for loss,
- * then `-j NFQUEUE` to wan/delay.c, run in the router's namespace, which
- * accepts each packet after the delay. No `--queue-bypass`: if the delay
+ * chain gets, in this order: the UDP counter rule (no target, so it counts
+ * every packet it matches and lets it go on), `-m statistic --mode random
+ * --probability P -j DROP` for loss, then `-j NFQUEUE` to wan/delay.c
+ * (compiled on demand, run in the router's namespace: NFQUEUE is per
+ * namespace), which accepts each packet after the delay. No `--queue-bypass`: if the delay
  * program is not running, packets are dropped, so a broken delay shows up as a
  * dead link instead of a fast, silently undelayed measurement. With `wan` set
  * (even `lan`), segmentation/receive offload is off on every lab veth so
@@ -67,7 +68,7 @@ export interface LabInit {
   stun?: boolean
   /** Delay and loss on each router's WAN egress (default: none, offloads left on). */
   wan?: WanProfileName | WanProfile
-  /** TCP congestion control in every lab namespace (default: the kernel's). */
+  /** TCP congestion control on every route of every lab namespace (default: the kernel's). */
   tcpCongestion?: 'cubic' | 'bbr'
 }
 
@@ -80,6 +81,10 @@ export interface DelayCounters {
   /** Packets the kernel dropped because the queue was full. */
   queueDropped: number
   userDropped: number
+  /** How late packets left on average and at worst, µs past their delay (CPU starvation shows here). */
+  lateAvgUs: number
+  lateMaxUs: number
+  cpuMs: number
 }
 
 export interface Lab {
@@ -257,7 +262,17 @@ export async function createLab (init: LabInit): Promise<Lab> {
       for (const [ns, dev] of veths) await nsRun(ns, 'ethtool', ['-K', dev, 'gso', 'off', 'tso', 'off', 'gro', 'off'])
     }
     if (init.tcpCongestion !== undefined) {
-      for (const ns of Object.values(namespaces)) await nsRun(ns, 'sysctl', ['-q', '-w', `net.ipv4.tcp_congestion_control=${init.tcpCongestion}`])
+      // Per route, not `sysctl net.ipv4.tcp_congestion_control`: outside the initial
+      // namespace that sysctl only accepts what tcp_allowed_congestion_control lists
+      // (here "reno bbr"), and that list is machine-wide. A route's congctl applies to
+      // connections both made and accepted over it.
+      for (const ns of Object.values(namespaces)) {
+        const routes = (await nsRun(ns, 'ip', ['route', 'show'])).split('\n').filter(Boolean)
+        for (const route of routes) {
+          const spec = route.trim().split(/\s+/).filter((w) => w !== 'linkdown')
+          await ip('-n', ns, 'route', 'replace', ...spec, 'congctl', init.tcpCongestion)
+        }
+      }
     }
 
     if (init.stun !== false) {
@@ -281,8 +296,11 @@ async function startDelay (lab: Lab, ns: string, program: string, queue: number,
   let err = ''
   child.stderr?.on('data', (d: Buffer) => {
     err += d.toString()
-    const m = /packets=(\d+) max_queued=(\d+) enobufs=(\d+) queue_dropped=(\d+) user_dropped=(\d+)/.exec(err)
-    if (m !== null) onCounters({ packets: Number(m[1]), maxQueued: Number(m[2]), enobufs: Number(m[3]), queueDropped: Number(m[4]), userDropped: Number(m[5]) })
+    const m = /packets=(\d+) max_queued=(\d+) enobufs=(\d+) queue_dropped=(\d+) user_dropped=(\d+) late_avg_us=(\d+) late_max_us=(\d+) cpu_ms=(\d+)/.exec(err)
+    if (m !== null) {
+      const [packets, maxQueued, enobufs, queueDropped, userDropped, lateAvgUs, lateMaxUs, cpuMs] = m.slice(1).map(Number) as [number, number, number, number, number, number, number, number]
+      onCounters({ packets, maxQueued, enobufs, queueDropped, userDropped, lateAvgUs, lateMaxUs, cpuMs })
+    }
   })
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => { reject(new Error(`delay program in ${ns} not ready in 5 s: ${err}`)) }, 5000)

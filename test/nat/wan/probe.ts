@@ -1,15 +1,20 @@
 /**
- * UDP probes for the WAN lab test, run inside a lab namespace:
- *   node --import tsx udp-probe.ts echo PORT          answers every datagram
- *   node --import tsx udp-probe.ts sink PORT          counts datagrams; prints {"received":n} on SIGTERM
- *   node --import tsx udp-probe.ts ping HOST PORT N   N sequential round trips: {"rtts":[ms…]}
- *   node --import tsx udp-probe.ts blast HOST PORT N  sends N datagrams: {"sent":n}
- * `echo` and `sink` print `ready` once bound.
+ * Probes for the WAN lab test, run inside a lab namespace:
+ *   node --import tsx probe.ts echo PORT          UDP: answers every datagram
+ *   node --import tsx probe.ts sink PORT          UDP: counts datagrams; prints {"received":n} on SIGTERM
+ *   node --import tsx probe.ts ping HOST PORT N   UDP: N sequential round trips: {"rtts":[ms…]}
+ *   node --import tsx probe.ts blast HOST PORT N  UDP: sends N datagrams: {"sent":n}
+ *   node --import tsx probe.ts listen PORT        TCP: accepts and holds connections, {"accepted":n} for each
+ *   node --import tsx probe.ts connect HOST PORT  TCP: connects, prints {"connectMs":…}, holds until SIGTERM
+ * `echo`, `sink` and `listen` print `ready` once bound.
  */
 import { createSocket } from 'node:dgram'
+import { connect, createServer } from 'node:net'
+import type { Socket } from 'node:net'
 
 const [mode, a, b, c] = process.argv.slice(2)
 const socket = createSocket('udp4')
+if (mode === 'listen' || mode === 'connect') socket.unref()
 const sleep = async (ms: number): Promise<void> => { await new Promise((resolve) => setTimeout(resolve, ms)) }
 
 if (mode === 'echo' || mode === 'sink') {
@@ -53,6 +58,15 @@ if (mode === 'echo' || mode === 'sink') {
   await sleep(50)
   console.log(JSON.stringify({ sent }))
   socket.close()
+} else if (mode === 'listen') {
+  const held: Socket[] = []
+  const server = createServer((s) => { held.push(s); console.log(JSON.stringify({ accepted: held.length })) })
+  process.once('SIGTERM', () => { for (const s of held) s.destroy(); server.close() })
+  server.listen(Number(a), () => { console.log('ready') })
+} else if (mode === 'connect') {
+  const started = performance.now()
+  const s = connect(Number(b), a, () => { console.log(JSON.stringify({ connectMs: Number((performance.now() - started).toFixed(2)) })) })
+  process.once('SIGTERM', () => { s.destroy() })
 } else {
   console.error(`unknown mode ${String(mode)}`)
   process.exit(2)
