@@ -27,14 +27,15 @@ export interface PathSelectorInit {
   switchThreshold?: number
   /**
    * A path whose goodput falls below this fraction of the best path's stops
-   * getting new chunks (default 0.5): it is demoted, not dropped, and probed
-   * again later. Measured in the WAN lab: paths within 2× of each other add
-   * up (relay + direct at 40 and 100 ms RTT); a path under half the best one
-   * mostly costs CPU that the best path needs (on a LAN three paths at once
-   * gave 0.6× the fastest alone on 2 cores).
+   * getting new chunks (default 0.15): it is demoted, not dropped, and probed
+   * again later. Measured in the WAN lab: paths within a few × of each other
+   * add up (relay + direct at 40 and 100 ms RTT). Raising it to 0.5 did not
+   * help the one case where multipath loses, a CPU-bound 2-core LAN (three
+   * paths at once 0.5–0.6× the fastest alone either way: there the paths
+   * slow each other down, and a late path measures low).
    */
   demoteBelow?: number
-  /** A demoted path whose probe shows at least this fraction of the best goodput carries again (default 0.6). */
+  /** A demoted path whose probe shows at least this fraction of the best goodput carries again (default 0.25). */
   promoteAbove?: number
   /** First wait before a demoted path is probed again, ms (default 4 s; doubles up to 30 s while it stays slow). */
   probeInterval?: number
@@ -128,8 +129,8 @@ export class PathSelector {
 
   constructor (init: PathSelectorInit = {}) {
     this.threshold = init.switchThreshold ?? 0.3
-    this.demoteBelow = init.demoteBelow ?? 0.5
-    this.promoteAbove = Math.max(this.demoteBelow, init.promoteAbove ?? 0.6)
+    this.demoteBelow = init.demoteBelow ?? 0.15
+    this.promoteAbove = Math.max(this.demoteBelow, init.promoteAbove ?? 0.25)
     this.probeInterval = init.probeInterval ?? 4000
     this.probeWindow = Math.max(1, init.probeWindow ?? 4)
     this.queueTarget = init.queueTarget ?? 50
