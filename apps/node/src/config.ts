@@ -15,7 +15,8 @@ export interface NodeConfig {
   allowPrivateAddresses: boolean
   /** Folder of a built web app (the demo) to serve over HTTP; undefined serves none. */
   demoDir?: string
-  relay: { maxReservations: number, dataLimit: number, durationLimit: number }
+  /** Relay limits per relayed connection: bytes, ms, bytes per second each way (`Infinity`: none). */
+  relay: { maxReservations: number, dataLimit: number, durationLimit: number, rateLimit: number }
   signaling: {
     maxClients: number
     maxMessageBytes: number
@@ -58,6 +59,7 @@ export const OPTIONS: readonly Option[] = [
   { flag: 'relay-max-reservations', env: 'CHIRAL_RELAY_MAX_RESERVATIONS', type: 'string', default: '256', help: 'relay reservations held at once' },
   { flag: 'relay-data-limit', env: 'CHIRAL_RELAY_DATA_LIMIT', type: 'string', default: '4GiB', help: "bytes per relayed connection (e.g. 512MiB, 4GiB, 'unlimited')" },
   { flag: 'relay-duration-limit', env: 'CHIRAL_RELAY_DURATION_LIMIT', type: 'string', default: '3600', help: "seconds per relayed connection ('unlimited' allowed)" },
+  { flag: 'relay-rate-limit', env: 'CHIRAL_RELAY_RATE_LIMIT', type: 'string', default: 'unlimited', help: "bytes per second per relayed connection, each direction (e.g. 10MiB, 'unlimited')" },
   { flag: 'signaling-max-clients', env: 'CHIRAL_SIGNALING_MAX_CLIENTS', type: 'string', default: '10000', help: 'signaling connections at most' },
   { flag: 'signaling-max-message-bytes', env: 'CHIRAL_SIGNALING_MAX_MESSAGE_BYTES', type: 'string', default: '65536', help: 'largest signaling message' },
   { flag: 'signaling-rate', env: 'CHIRAL_SIGNALING_RATE', type: 'string', default: '50', help: 'signaling messages per second per client (sustained)' },
@@ -141,7 +143,8 @@ export function parseConfig (argv: string[], env: NodeJS.ProcessEnv): ParsedArgs
       relay: {
         maxReservations: positiveInt('relay-max-reservations', get('relay-max-reservations')!),
         dataLimit: bytes('relay-data-limit', get('relay-data-limit')!),
-        durationLimit: seconds('relay-duration-limit', get('relay-duration-limit')!) * 1000
+        durationLimit: seconds('relay-duration-limit', get('relay-duration-limit')!) * 1000,
+        rateLimit: bytesPerSecond('relay-rate-limit', get('relay-rate-limit')!)
       },
       signaling: {
         maxClients: positiveInt('signaling-max-clients', get('signaling-max-clients')!),
@@ -170,12 +173,26 @@ function positiveInt (name: string, text: string): number {
 
 const UNITS: Record<string, number> = { '': 1, b: 1, kb: 1e3, mb: 1e6, gb: 1e9, kib: 2 ** 10, mib: 2 ** 20, gib: 2 ** 30, tib: 2 ** 40 }
 
+/** A size such as `512MiB`, `4GiB`, `1.5mb` or `1048576`, or `unlimited`. */
 function bytes (name: string, text: string): number {
+  const n = parseSize(text)
+  if (n === undefined) throw new ConfigError(`--${name} must be a size like 512MiB or 4GiB, or "unlimited"; got "${text}"`)
+  return n
+}
+
+/** A size per second, `10MiB` or `10MiB/s`, or `unlimited`. */
+function bytesPerSecond (name: string, text: string): number {
+  const n = parseSize(text.replace(/\s*\/\s*s$/i, ''))
+  if (n === undefined) throw new ConfigError(`--${name} must be a rate like 10MiB (bytes per second), or "unlimited"; got "${text}"`)
+  return n
+}
+
+function parseSize (text: string): number | undefined {
   if (/^(unlimited|infinity)$/i.test(text)) return Infinity
   const m = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(text.trim())
   const unit = UNITS[m?.[2]?.toLowerCase() ?? 'x']
-  if (m == null || unit === undefined || Number(m[1]) <= 0) throw new ConfigError(`--${name} must be a size like 512MiB or 4GiB, or "unlimited"; got "${text}"`)
-  return Math.floor(Number(m[1]) * unit)
+  const n = m == null || unit === undefined ? NaN : Math.floor(Number(m[1]) * unit)
+  return n > 0 ? n : undefined
 }
 
 function seconds (name: string, text: string): number {

@@ -46,7 +46,7 @@ export async function startNode (config: NodeConfig, log: Log): Promise<RunningN
     listen: [`/${ip}/${config.host}/tcp/${config.tcpPort}`, `/${ip}/${config.host}/tcp/${config.wsPort}/ws`],
     ...(config.announce.length > 0 ? { announce: config.announce } : {}),
     allowPrivateAddresses: config.allowPrivateAddresses,
-    relay: { maxReservations: config.relay.maxReservations, dataLimit: config.relay.dataLimit, durationLimit: config.relay.durationLimit },
+    relay: { maxReservations: config.relay.maxReservations, dataLimit: config.relay.dataLimit, durationLimit: config.relay.durationLimit, rateLimit: config.relay.rateLimit },
     datastore,
     metrics: withCircuitCounter(prometheusMetrics({ registry, collectDefaultMetrics: true }), registry)
   })

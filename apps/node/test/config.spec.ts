@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { ConfigError, parseConfig } from '../src/config.js'
+import { ConfigError, helpText, parseConfig } from '../src/config.js'
 import type { NodeConfig } from '../src/config.js'
 
 const config = (argv: string[], env: NodeJS.ProcessEnv = {}): NodeConfig => {
@@ -12,7 +12,7 @@ describe('chiral-node configuration', () => {
   it('has the documented defaults', () => {
     const c = config([])
     expect(c).toMatchObject({ port: 9000, host: '0.0.0.0', tcpPort: 4001, wsPort: 4002, announce: [], logLevel: 'info', allowPrivateAddresses: false })
-    expect(c.relay).toEqual({ maxReservations: 256, dataLimit: 4 * 2 ** 30, durationLimit: 3600 * 1000 })
+    expect(c.relay).toEqual({ maxReservations: 256, dataLimit: 4 * 2 ** 30, durationLimit: 3600 * 1000, rateLimit: Infinity })
     expect(c.signaling.allowAnonymous).toBe(true)
   })
 
@@ -30,6 +30,23 @@ describe('chiral-node configuration', () => {
 
   it('accepts "unlimited" relay limits', () => {
     expect(config(['--relay-data-limit', 'unlimited', '--relay-duration-limit', 'unlimited']).relay).toMatchObject({ dataLimit: Infinity, durationLimit: Infinity })
+  })
+
+  it('reads the relay rate limit as a size per second, from the flag or the environment', () => {
+    expect(config(['--relay-rate-limit', '10MiB']).relay.rateLimit).toBe(10 * 2 ** 20)
+    expect(config(['--relay-rate-limit', '2.5 MB/s']).relay.rateLimit).toBe(2.5e6)
+    expect(config([], { CHIRAL_RELAY_RATE_LIMIT: '512KiB' }).relay.rateLimit).toBe(512 * 1024)
+    expect(config(['--relay-rate-limit', '1MiB'], { CHIRAL_RELAY_RATE_LIMIT: '512KiB' }).relay.rateLimit).toBe(2 ** 20)
+    expect(config(['--relay-rate-limit', 'unlimited']).relay.rateLimit).toBe(Infinity)
+  })
+
+  it.each(['fast', '0', '-1MiB', '10 parsecs', '0.1b'])('refuses the relay rate limit %j with a one-line ConfigError', (value) => {
+    expect(() => parseConfig(['--relay-rate-limit', value], {})).toThrow(ConfigError)
+    expect(() => parseConfig([], { CHIRAL_RELAY_RATE_LIMIT: value })).toThrow(/^--relay-rate-limit must be a rate like 10MiB \(bytes per second\), or "unlimited"; got "[^\n]*"$/)
+  })
+
+  it('lists --relay-rate-limit in --help', () => {
+    expect(helpText()).toMatch(/--relay-rate-limit <value> .*bytes per second.*\(default unlimited\) \[env CHIRAL_RELAY_RATE_LIMIT\]/)
   })
 
   it.each([

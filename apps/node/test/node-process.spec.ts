@@ -162,6 +162,7 @@ describe('chiral-node lifecycle', () => {
     [['--bogus'], /Unknown option '--bogus'/],
     [['--port', 'abc'], /--port must be a port number/],
     [['--relay-data-limit', 'lots'], /--relay-data-limit must be a size/],
+    [['--relay-rate-limit', 'fast'], /--relay-rate-limit must be a rate/],
     [['--log-level', 'loud'], /--log-level must be one of/]
   ])('exits 2 with a one-line message for bad config %j', async (args, message) => {
     const result = spawnSync(process.execPath, [BUNDLE, ...args], { encoding: 'utf8', timeout: 10_000 })
@@ -172,7 +173,7 @@ describe('chiral-node lifecycle', () => {
 
   it('--help lists every option', async () => {
     const { stdout } = await run(process.execPath, [BUNDLE, '--help'])
-    for (const flag of ['--port', '--tcp-port', '--ws-port', '--public-ip', '--announce', '--key-file', '--log-level', '--relay-data-limit', '--signaling-max-clients']) {
+    for (const flag of ['--port', '--tcp-port', '--ws-port', '--public-ip', '--announce', '--key-file', '--log-level', '--relay-data-limit', '--relay-rate-limit', '--signaling-max-clients']) {
       expect(stdout).toContain(flag)
     }
   })
@@ -182,6 +183,16 @@ describe('chiral-node lifecycle', () => {
     copyFileSync(BUNDLE, join(dir, 'chiral-node.mjs'))
     expect(readdirSync(dir)).toEqual(['chiral-node.mjs'])
     const node = await startNodeProcess([], { cwd: dir, bundle: join(dir, 'chiral-node.mjs'), keyFile: join(dir, 'node.key') })
+    try {
+      const health = await (await fetch(`${node.httpUrl}/health`)).json() as { status: string }
+      expect(health.status).toBe('ok')
+    } finally {
+      await stopNodeProcess(node)
+    }
+  })
+
+  it('starts with a relay rate limit', async () => {
+    const node = await startNodeProcess(['--relay-rate-limit', '10MiB'])
     try {
       const health = await (await fetch(`${node.httpUrl}/health`)).json() as { status: string }
       expect(health.status).toBe('ok')

@@ -1,3 +1,4 @@
+import { yamux } from '@chainsafe/libp2p-yamux'
 import { circuitRelayServer, circuitRelayTransport } from '@libp2p/circuit-relay-v2'
 import { tcp } from '@libp2p/tcp'
 import { webSockets } from '@libp2p/websockets'
@@ -6,6 +7,7 @@ import { InvalidArgumentError } from '../errors.js'
 import { addresses, commonOptions } from './common.js'
 import { directTcpParts } from './direct-tcp/preset.js'
 import { DEFAULT_RELAY_LIMITS } from './options.js'
+import { rateLimitedRelay, relayStreamOptions } from './relay-rate-limit.js'
 import { webRTCTransports, withWebRTCListen } from './webrtc.js'
 import type { ChiralNode } from './common.js'
 import type { NodeInit, PeerNodeInit, RelayLimits, ServerNodeInit } from './options.js'
@@ -21,8 +23,9 @@ export const PEER_LISTEN = ['/ip4/0.0.0.0/tcp/0', '/p2p-circuit']
  * Creates a libp2p node configured for a role (not started: call `start()`).
  *
  * - `server`: TCP + WebSockets listeners, circuit-relay-v2 server with limits
- *   sized for files, Kademlia DHT in server mode. Run it where every peer can
- *   reach it.
+ *   sized for files (and, when `relay.rateLimit` is set, a bandwidth cap per
+ *   relayed connection), Kademlia DHT in server mode. Run it where every peer
+ *   can reach it.
  * - `peer`: TCP + WebSockets + circuit-relay transport; keeps connections to
  *   the configured relays and reserves a slot on them; DHT client. With
  *   `webrtc` set, also libp2p's WebRTC transport, listening on `/webrtc`.
@@ -42,8 +45,12 @@ export async function createNode (init: NodeInit): Promise<ChiralNode> {
 }
 
 async function createServerNode (init: ServerNodeInit): Promise<ChiralNode> {
+  const relay = circuitRelayServer(relayServerInit(init.relay ?? {}))
+  const rate = init.relay?.rateLimit ?? DEFAULT_RELAY_LIMITS.rateLimit
+  const capped = Number.isFinite(rate)
   return createLibp2p({
-    ...commonOptions(init, false, { relay: circuitRelayServer(relayServerInit(init.relay ?? {})) }),
+    ...commonOptions(init, false, { relay: capped ? rateLimitedRelay(relay, rate) : relay }),
+    ...(capped ? { streamMuxers: [yamux({ streamOptions: relayStreamOptions(rate) })] } : {}),
     addresses: addresses(init, SERVER_LISTEN),
     transports: [tcp(), webSockets(), circuitRelayTransport()]
   })
@@ -72,7 +79,10 @@ const loadWebRTC: LoadWebRTC = async () => {
   return import(specifier) as ReturnType<LoadWebRTC>
 }
 
-/** Turns Chiral's relay limits into circuit-relay-v2 server settings. */
+/**
+ * Turns Chiral's relay limits into circuit-relay-v2 server settings (all but
+ * `rateLimit`, which the library has no setting for: see relay-rate-limit.ts).
+ */
 export function relayServerInit (limits: RelayLimits): CircuitRelayServerInit {
   const l = { ...DEFAULT_RELAY_LIMITS, ...limits }
   for (const [key, value] of Object.entries(l)) {

@@ -22,13 +22,20 @@ export interface RelayLimits {
   dataLimit?: number
   /** Lifetime of a relayed connection, ms (default 1 h); `Infinity` for no limit. */
   durationLimit?: number
+  /**
+   * Bytes per second per relayed connection in each direction (default
+   * `Infinity`, no cap). Enforced at the relay by reading more slowly, so the
+   * sending peer's flow control pushes back; see `presets/relay-rate-limit.ts`.
+   */
+  rateLimit?: number
 }
 
 export const DEFAULT_RELAY_LIMITS: Required<RelayLimits> = {
   maxReservations: 256,
   reservationTtl: 2 * 60 * 60 * 1000,
   dataLimit: 4 * 1024 ** 3,
-  durationLimit: 60 * 60 * 1000
+  durationLimit: 60 * 60 * 1000,
+  rateLimit: Infinity
 }
 
 /** Settings shared by every role. */

@@ -3,11 +3,11 @@
  * peers reachable only through their reservation on it (like peers behind NAT).
  */
 import { createNode, waitForRelayReservation } from '@chiral/core'
-import type { ChiralNode, PeerNodeInit } from '@chiral/core'
+import type { ChiralNode, PeerNodeInit, RelayLimits } from '@chiral/core'
 
 /** Starts a relay / DHT server on 127.0.0.1; `relay` is its TCP multiaddr. */
-export async function startLoopbackRelay (): Promise<{ server: ChiralNode, relay: string }> {
-  const server = await createNode({ role: 'server', listen: ['/ip4/127.0.0.1/tcp/0'], allowPrivateAddresses: true })
+export async function startLoopbackRelay (limits?: RelayLimits): Promise<{ server: ChiralNode, relay: string }> {
+  const server = await createNode({ role: 'server', listen: ['/ip4/127.0.0.1/tcp/0'], allowPrivateAddresses: true, ...(limits === undefined ? {} : { relay: limits }) })
   await server.start()
   return { server, relay: server.getMultiaddrs()[0]!.toString() }
 }
