@@ -56,7 +56,11 @@ async function destroyAndCheck (lab: Lab): Promise<void> {
   await lab.destroy()
   expect(lab.liveProcesses()).toBe(0)
   expect(namespacesWithPrefix(lab.prefix)).toEqual([])
-  const isAlive = (pid: number): boolean => { try { process.kill(pid, 0); return true } catch { return false } }
+  // A zombie (exited, not yet reaped by its parent) holds nothing: only running processes count.
+  const isAlive = (pid: number): boolean => {
+    try { process.kill(pid, 0) } catch { return false }
+    try { return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8')) } catch { return false }
+  }
   // A second's grace for a process still being reaped; anything left after that leaked.
   for (let i = 0; i < 20 && pids.some(isAlive); i++) await new Promise((resolve) => setTimeout(resolve, 50))
   const alive = pids.filter(isAlive)
