@@ -1,6 +1,6 @@
-import { randomBytes } from 'node:crypto'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { blobSink, createProvider, PathRace, Transfer, TRANSFER_PROTOCOL } from '../src/index.js'
+import { blobSink, PathRace, Transfer, TRANSFER_PROTOCOL } from '../src/index.js'
+import { blobProvider } from './support/blob-provider.js'
 import { sha256Bytes } from './support/files.js'
 import { shapedChannelPair } from './support/shaped-channel.js'
 import type { PathRaceInit, PeerPaths, Provider } from '../src/index.js'
@@ -21,10 +21,7 @@ describe('multipath scheduling over links of different speed', () => {
   let manifest: Manifest
 
   beforeEach(async () => {
-    provider = createProvider()
-    await provider.start()
-    data = new Uint8Array(randomBytes(12 * MiB))
-    manifest = await provider.share(new Blob([data]), { name: 'data.bin', chunkSize: 256 * KiB })
+    ({ provider, data, manifest } = await blobProvider(12 * MiB, 256 * KiB))
   })
 
   afterEach(async () => {

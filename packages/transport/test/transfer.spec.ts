@@ -1,6 +1,6 @@
-import { randomBytes } from 'node:crypto'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { blobSink, createProvider, Transfer } from '../src/index.js'
+import { blobProvider } from './support/blob-provider.js'
 import { sha256Bytes } from './support/files.js'
 import { memoryChannelPair } from './support/memory-channel.js'
 import type { Provider, TransferSink } from '../src/index.js'
@@ -28,10 +28,7 @@ describe('Transfer over in-process message channels', () => {
   let manifest: Manifest
 
   beforeEach(async () => {
-    provider = createProvider()
-    await provider.start()
-    data = new Uint8Array(randomBytes(3 * MiB + 12345))
-    manifest = await provider.share(new Blob([data]), { name: 'data.bin', chunkSize: 64 * KiB })
+    ({ provider, data, manifest } = await blobProvider(3 * MiB + 12345, 64 * KiB))
   })
 
   afterEach(async () => {
