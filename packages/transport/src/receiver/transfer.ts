@@ -7,6 +7,7 @@ import {
 import { ChannelWorker } from './channel-worker.js'
 import { ChunkScheduler } from './chunk-scheduler.js'
 import { endGame } from './end-game.js'
+import { Detached, transferResult } from './transfer-result.js'
 import { RateMeter } from './rate-meter.js'
 import { DEFAULT_WINDOW } from './transfer-types.js'
 import type {
@@ -14,7 +15,7 @@ import type {
 } from './transfer-types.js'
 import type { ChannelWorkerHandlers } from './channel-worker.js'
 import type { WireErrorCode } from '../protocol/constants.js'
-import type { SinkOutput, TransferSink } from '../sinks/sink.js'
+import type { TransferSink } from '../sinks/sink.js'
 import type { ContentId, Manifest, MessageChannel } from '@chiral/core'
 
 export { DEFAULT_WINDOW }
@@ -355,7 +356,12 @@ export class Transfer extends TypedEventEmitter<TransferEvents> {
       // Every chunk is verified, so every sink write has finished.
       const output = await this.sink.complete()
       await Promise.all(this.workers.map(async (w) => w.close()))
-      this.resolve(this.buildResult(manifest, output))
+      this.resolve(transferResult(manifest, output, this.workers, {
+        transferredBytes: this.transferredBytes,
+        resumedBytes: this.resumedBytes,
+        badChunks: this.badChunks,
+        durationMs: Date.now() - this.startedAt
+      }))
     } catch (err) {
       this.phase = { name: 'failed', error: err as Error }
       this.reject(err as Error)
@@ -372,47 +378,5 @@ export class Transfer extends TypedEventEmitter<TransferEvents> {
       if (this.sinkOpen) await this.sink.abort(error).catch(() => {})
       this.reject(error)
     })()
-  }
-
-  private buildResult (manifest: Manifest, output: SinkOutput): TransferResult {
-    const paths: PathRecord[] = this.workers.map((w) => ({
-      id: w.id,
-      label: w.label,
-      method: w.method,
-      attachedAt: w.attachedAt,
-      ...(w.detachedAt === undefined ? {} : { detachedAt: w.detachedAt }),
-      bytes: w.bytes,
-      chunks: w.chunks,
-      badChunks: w.badChunks,
-      duplicateChunks: w.duplicateChunks,
-      ...(w.goodput === undefined ? {} : { goodput: w.goodput }),
-      ...(w.rttMs === undefined ? {} : { rttMs: w.rttMs }),
-      ...(w.error == null || w.error instanceof Detached ? {} : { error: w.error.message })
-    }))
-    const bytesByMethod: Record<string, number> = {}
-    for (const p of paths) bytesByMethod[p.method] = (bytesByMethod[p.method] ?? 0) + p.bytes
-    const top = Object.entries(bytesByMethod).sort((a, b) => b[1] - a[1])[0]
-    return {
-      ...output,
-      cid: manifest.cid,
-      name: manifest.name,
-      bytes: manifest.size,
-      transferredBytes: this.transferredBytes,
-      resumedBytes: this.resumedBytes,
-      durationMs: Date.now() - this.startedAt,
-      method: top?.[0] ?? this.workers[0]?.method ?? 'none',
-      bytesByMethod,
-      paths,
-      badChunks: this.badChunks,
-      verified: true
-    }
-  }
-}
-
-/** Reason used when the transfer itself lets a channel go. */
-class Detached extends Error {
-  constructor () {
-    super('Channel detached')
-    this.name = 'Detached'
   }
 }
