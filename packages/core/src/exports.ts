@@ -20,7 +20,7 @@ export { ContentDiscovery, createDiscovery } from './discovery/content-discovery
 export { AnnounceFailedError } from './discovery/errors.js'
 export type { ProviderInfo, ContentDiscoveryInit, ContentDiscoveryEvents, FindProvidersOptions, AnnounceEventDetail } from './discovery/content-discovery.js'
 export { DHT_PROTOCOL, DEFAULT_RELAY_LIMITS } from './presets/options.js'
-export type { NodeRole, NodeInit, ServerNodeInit, PeerNodeInit, BrowserNodeInit, CommonNodeInit, RelayLimits } from './presets/options.js'
+export type { NodeRole, NodeInit, ServerNodeInit, PeerNodeInit, BrowserNodeInit, CommonNodeInit, LivenessInit, RelayLimits } from './presets/options.js'
 export type { WebRTCSetting, DirectTcpSetting } from './presets/options.js'
 export { DCUTR_PROTOCOL } from './presets/direct-tcp/message.js'
 export { HolePunchFailedError } from './presets/direct-tcp/errors.js'

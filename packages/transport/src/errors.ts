@@ -58,3 +58,13 @@ export class NoDirectConnectionError extends ChiralError {
 export class ContentUnavailableError extends ChiralError {
   static override readonly code = 'content-unavailable'
 }
+
+/**
+ * Every path to a provider went down in the middle of a fetch and none came
+ * back within the retry budget. The message names each path, how it died
+ * and when, and what the re-dials answered: usually the network moved or
+ * the relay went away, not the provider's fault.
+ */
+export class PathsLostError extends ChiralError {
+  static override readonly code = 'paths-lost'
+}

@@ -13,7 +13,7 @@ export type { MessageQueueInit } from './channels/message-queue.js'
 
 // Errors
 export {
-  ChannelClosedError, ContentNotFoundError, ContentUnavailableError, NoDirectConnectionError, PathDialError, PeerGoneError,
+  ChannelClosedError, ContentNotFoundError, ContentUnavailableError, NoDirectConnectionError, PathDialError, PathsLostError, PeerGoneError,
   ProviderMisbehavedError, TransferProtocolError
 } from './errors.js'
 
@@ -45,11 +45,13 @@ export type { ChunkHook, ServeSessionStats } from './provider/serve-session.js'
 
 // Race
 export { PathRace } from './race/race.js'
-export type { PathRaceComponents, PathRaceEvents, PathRaceInit, PeerHistory, RunOptions } from './race/race.js'
+export type { PathRaceComponents, PathRaceEvents, PathRaceInit, RunOptions } from './race/race.js'
+export { RemotePeer, PathBackoff } from './race/remote-peer.js'
+export type { PathMemory, RemotePeerInit } from './race/remote-peer.js'
 export { PathSelector } from './race/path-selector.js'
 export type { ChannelPlan, PathRole, PathSelectorInit, RelayUse, Selection, SelectionContext } from './race/path-selector.js'
 export { PeerPaths } from './race/peer-paths.js'
-export type { PathDownDetail, PathEventDetail, PathReport, PathSwitchDetail, PeerPathsEvents, PeerPathsInit } from './race/peer-paths.js'
+export type { PathDownDetail, PathEventDetail, PathReport, PathLoss, PathSwitchDetail, PeerPathsEvents, PeerPathsInit } from './race/peer-paths.js'
 export { tierOf, transition as transitionPath } from './race/path-state.js'
 export type { PathInfo, PathState, PathStatus, PathTier } from './race/path-state.js'
 
@@ -58,6 +60,8 @@ export { ChunkScheduler } from './receiver/chunk-scheduler.js'
 export type { ChunkState } from './receiver/chunk-scheduler.js'
 export { Receiver } from './receiver/receiver.js'
 export type { DefaultSink, FetchOptions, FetchResult, ReceiverComponents, ReceiverInit } from './receiver/receiver.js'
+export { ProviderLink } from './receiver/provider-link.js'
+export type { ProviderLinkHooks, ReconnectingDetail, Recovery, RecoveryInit } from './receiver/provider-link.js'
 export { DEFAULT_WINDOW, Transfer } from './receiver/transfer.js'
 export type {
   AttachedChannel, AttachOptions, PathRecord, TransferEvents, TransferInit, TransferProgress, TransferResult

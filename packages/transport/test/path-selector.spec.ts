@@ -103,13 +103,16 @@ describe('PathSelector', () => {
 })
 
 describe('path state transitions', () => {
-  it('allows dialing → up → down and dialing → failed only', () => {
+  it('allows dialing → up → down, dialing → failed, and a re-dial from down or failed only', () => {
     const d = { status: 'dialing', startedAt: 1 } as const
     const ch = channel(1)
     const u = transition(d, { status: 'up', startedAt: 1, setupMs: 2, channel: ch })
     expect(transition(u, { status: 'down', startedAt: 1, setupMs: 2, channel: ch }).status).toBe('down')
     expect(transition(d, { status: 'failed', startedAt: 1, setupMs: 2, error: new Error('x') }).status).toBe('failed')
     expect(() => transition(u, { status: 'failed', startedAt: 1, setupMs: 2, error: new Error('x') })).toThrow(/illegal/)
-    expect(() => transition({ status: 'down', startedAt: 1, setupMs: 2, channel: ch }, d)).toThrow(/illegal/)
+    expect(transition({ status: 'down', startedAt: 1, setupMs: 2, channel: ch }, d).status).toBe('dialing')
+    expect(transition({ status: 'failed', startedAt: 1, setupMs: 2, error: new Error('x') }, d).status).toBe('dialing')
+    expect(() => transition(u, d)).toThrow(/illegal/)
+    expect(() => transition(d, { status: 'down', startedAt: 1, setupMs: 2, channel: ch })).toThrow(/illegal/)
   })
 })

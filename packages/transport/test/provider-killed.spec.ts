@@ -31,7 +31,7 @@ describe('(c) provider killed mid-transfer (provider in its own process)', () =>
     await removeDir(dir)
   })
 
-  it('fails with PeerGoneError, keeps the verified chunks, and a restarted fetch re-sends at most one window', async () => {
+  it('fails with PathsLostError once the retry budget is spent, keeps the verified chunks, and a restarted fetch re-sends at most one window', async () => {
     const size = 32 * MiB
     const source = await randomFile(join(dir, 'big.bin'), size)
     const out = join(dir, 'out')
@@ -43,6 +43,7 @@ describe('(c) provider killed mid-transfer (provider in its own process)', () =>
     const run1 = receiver.fetch(first.cid, {
       providers: [first.target],
       destination: out,
+      retryBudget: 3000,
       signal: AbortSignal.timeout(60_000),
       onTransfer: (t: Transfer) => { t.addEventListener('channel:detach', (e) => { firstRunBytes += e.detail.bytes }) },
       onProgress: (p) => {
@@ -52,7 +53,10 @@ describe('(c) provider killed mid-transfer (provider in its own process)', () =>
         }
       }
     })
-    await expect(run1).rejects.toMatchObject({ name: 'PeerGoneError', code: 'peer-gone' })
+    const lost = await run1.then(() => undefined, (err: Error) => err)
+    expect(lost).toMatchObject({ name: 'PathsLostError', code: 'paths-lost' })
+    // It names the path that died and what the re-dials answered.
+    expect(lost?.message).toMatch(/relay: lost at \S+ \(.+\); \d+ dials? failed since/)
     expect(verifiedAtKill).toBeGreaterThan(0)
     expect((await readdir(out)).sort()).toEqual(['big.bin.part', 'big.bin.part.json'])
 

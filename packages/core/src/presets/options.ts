@@ -66,6 +66,18 @@ export interface CommonNodeInit {
   datastore?: Datastore
   /** A libp2p metrics implementation, e.g. `prometheusMetrics()` from @libp2p/prometheus-metrics. */
   metrics?: Libp2pOptions['metrics']
+  /** When a silent connection counts as dead (libp2p's connection monitor). */
+  liveness?: LivenessInit
+}
+
+/** Pings that decide a connection is dead (see `livenessOptions`). */
+export interface LivenessInit {
+  /** How often each connection is pinged, ms (default 10 s). */
+  pingInterval?: number
+  /** A ping is given at least this long before its connection is aborted, ms (default 20 s). */
+  minPingTimeout?: number
+  /** …and at most this long, ms (default 60 s). */
+  maxPingTimeout?: number
 }
 
 export interface ServerNodeInit extends CommonNodeInit {

@@ -5,9 +5,11 @@ import type { TransferMethod } from '@chiral/core'
  * One path to one peer during a fetch.
  *
  * ```
- *   dialing ──channel ready──► up ──channel closed / detached──► down
- *      │
- *      └──dial failed / timed out / aborted──► failed
+ *   dialing ──channel ready──► up ──channel closed / detached / silent──► down
+ *      ▲  │                                                               │
+ *      │  └──dial failed / timed out / aborted──► failed                  │
+ *      └───────────── re-dial (recovery, or a retry after backoff) ───────┘
+ *   skipped: not dialled, its last dials failed and its backoff has not run out (re-dialable)
  * ```
  */
 export type PathState =
@@ -15,6 +17,7 @@ export type PathState =
   | { status: 'up', startedAt: number, setupMs: number, channel: AttachedChannel }
   | { status: 'failed', startedAt: number, setupMs: number, error: Error }
   | { status: 'down', startedAt: number, setupMs: number, channel: AttachedChannel, error?: Error }
+  | { status: 'skipped', startedAt: number, setupMs: 0, error: Error }
 
 export type PathStatus = PathState['status']
 
@@ -29,8 +32,9 @@ export interface PathInfo {
 const NEXT: Record<PathStatus, readonly PathStatus[]> = {
   dialing: ['up', 'failed'],
   up: ['down'],
-  failed: [],
-  down: []
+  failed: ['dialing'],
+  down: ['dialing'],
+  skipped: ['dialing']
 }
 
 /** The one transition function: returns the next state or throws on an impossible move. */

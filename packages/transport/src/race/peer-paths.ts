@@ -53,11 +53,16 @@ export interface PathReport {
   error?: string
 }
 
-/**
- * The state of one remote peer's paths during a fetch: owns each path's state
- * (one transition function), attaches channels to the transfer as they come
- * up, and asks the selector which one carries new requests after every change.
- */
+/** A path that went down or a dial of it that failed: what a recovery error tells. */
+export interface PathLoss {
+  path: string
+  method: TransferMethod
+  /** `lost`: it was up and died; `dial-failed`: a dial of it did not give a channel. */
+  kind: 'lost' | 'dial-failed'
+  at: number
+  error: string
+}
+
 export interface PeerPathsInit {
   /**
    * A path with chunks in flight that delivers no byte for this long, while
@@ -66,7 +71,21 @@ export interface PeerPathsInit {
    * closed.
    */
   stallTimeout?: number
+  /**
+   * A path with chunks in flight that delivers no byte for this long is
+   * dropped even when it is the only one (the fetch then re-dials), ms
+   * (default 5 s). Found from the transfer's own data, this is much sooner
+   * than TCP or libp2p's pings notice a connection whose NAT mapping or host
+   * vanished.
+   */
+  deadTimeout?: number
 }
+
+/**
+ * The state of one remote peer's paths during a fetch: owns each path's state
+ * (one transition function), attaches channels to the transfer as they come
+ * up, and asks the selector which one carries new requests after every change.
+ */
 
 export class PeerPaths extends TypedEventEmitter<PeerPathsEvents> {
   readonly peerId: string
@@ -75,6 +94,8 @@ export class PeerPaths extends TypedEventEmitter<PeerPathsEvents> {
   private readonly paths = new Map<string, PathInfo>()
   private readonly progress = new Map<number, { bytes: number, at: number }>()
   private readonly stallTimeout: number
+  private readonly deadTimeout: number
+  private readonly lossLog: PathLoss[] = []
   private readonly watchdog: ReturnType<typeof setInterval>
   private active?: string
   /** What the selector last did with each path, by path name. */
@@ -86,6 +107,7 @@ export class PeerPaths extends TypedEventEmitter<PeerPathsEvents> {
     this.transfer = transfer
     this.selector = selector
     this.stallTimeout = init.stallTimeout ?? 3000
+    this.deadTimeout = Math.max(this.stallTimeout, init.deadTimeout ?? 5000)
     transfer.addEventListener('channel:detach', this.onDetach)
     // Goodput changes continuously: windows and demotions are revisited on every tick.
     this.watchdog = setInterval(() => {
@@ -99,10 +121,20 @@ export class PeerPaths extends TypedEventEmitter<PeerPathsEvents> {
     }).catch(() => {})
   }
 
-  /** A dial of path `name` started. */
+  /** A dial of path `name` started (again, for a path that failed or went down). */
   dialing (name: string, method: TransferMethod, startedAt = Date.now()): void {
-    this.paths.set(name, { name, method, state: { status: 'dialing', startedAt } })
+    const info = this.paths.get(name)
+    if (info === undefined) this.paths.set(name, { name, method, state: { status: 'dialing', startedAt } })
+    else info.state = transition(info.state, { status: 'dialing', startedAt })
     this.reselect()
+  }
+
+  /** Path `name` is not dialled this time: `reason` says why (its last dials failed). */
+  skipped (name: string, method: TransferMethod, reason: Error): void {
+    const info = this.paths.get(name)
+    const state = { status: 'skipped', startedAt: Date.now(), setupMs: 0, error: reason } as const
+    if (info === undefined) this.paths.set(name, { name, method, state })
+    else if (info.state.status !== 'up' && info.state.status !== 'dialing') info.state = state
   }
 
   /** Path `name` has a channel: attach it (paused until the selector says otherwise). */
@@ -120,12 +152,32 @@ export class PeerPaths extends TypedEventEmitter<PeerPathsEvents> {
   failed (name: string, error: Error): void {
     const info = this.require(name)
     info.state = transition(info.state, { status: 'failed', startedAt: info.state.startedAt, setupMs: Date.now() - info.state.startedAt, error })
+    this.lossLog.push({ path: name, method: info.method, kind: 'dial-failed', at: Date.now(), error: error.message })
     this.reselect()
   }
 
   /** Paths still being dialled. */
   get dialingCount (): number {
     return [...this.paths.values()].filter((p) => p.state.status === 'dialing').length
+  }
+
+  /** True while some path has an open channel. */
+  get connected (): boolean {
+    return [...this.paths.values()].some((p) => p.state.status === 'up' && p.state.channel.state !== 'closed')
+  }
+
+  /** Paths lost and dials failed, oldest first. */
+  get losses (): readonly PathLoss[] {
+    return this.lossLog
+  }
+
+  /** A channel of this peer closed with this error (a provider's fault, not the network's, if so classified). */
+  get channelErrors (): Error[] {
+    const out: Error[] = []
+    for (const p of this.paths.values()) {
+      if (p.state.status === 'down' && p.state.channel.error !== undefined) out.push(p.state.channel.error)
+    }
+    return out
   }
 
   /** The path carrying new requests. */
@@ -145,7 +197,7 @@ export class PeerPaths extends TypedEventEmitter<PeerPathsEvents> {
       ...(p.state.status === 'dialing' ? {} : { setupMs: p.state.setupMs }),
       ...channelReport(carried(p), total),
       ...(this.roles.has(p.name) ? { role: this.roles.get(p.name)! } : {}),
-      ...(p.state.status === 'failed' ? { error: p.state.error.message } : {}),
+      ...(p.state.status === 'failed' || p.state.status === 'skipped' ? { error: p.state.error.message } : {}),
       ...(p.state.status === 'down' && p.state.error !== undefined ? { error: p.state.error.message } : {})
     }))
   }
@@ -160,16 +212,28 @@ export class PeerPaths extends TypedEventEmitter<PeerPathsEvents> {
     const channel = event.detail
     for (const info of this.paths.values()) {
       if (info.state.status === 'up' && info.state.channel.id === channel.id) {
-        const { startedAt, setupMs } = info.state
-        info.state = transition(info.state, { status: 'down', startedAt, setupMs, channel })
-        this.safeDispatchEvent('path:down', { detail: { peerId: this.peerId, path: info.name, method: info.method, setupMs } })
-        this.reselect()
+        this.lose(info, channel, channel.error)
         return
       }
     }
   }
 
-  /** Drops a path that owes chunks but has delivered nothing for `stallTimeout`, if another path is up. */
+  /** The one way a path that was up goes down: logs the loss, tells listeners, reselects. */
+  private lose (info: PathInfo, channel: AttachedChannel, error?: Error): void {
+    if (info.state.status !== 'up') return
+    const { startedAt, setupMs } = info.state
+    info.state = transition(info.state, { status: 'down', startedAt, setupMs, channel, ...(error === undefined ? {} : { error }) })
+    const message = error?.message ?? 'channel closed'
+    this.lossLog.push({ path: info.name, method: info.method, kind: 'lost', at: Date.now(), error: message })
+    this.safeDispatchEvent('path:down', { detail: { peerId: this.peerId, path: info.name, method: info.method, setupMs, error: message } })
+    this.reselect()
+  }
+
+  /**
+   * Drops a path that owes chunks but has delivered nothing for
+   * `stallTimeout` while another path is up, or for `deadTimeout` when it is
+   * the only one.
+   */
   private checkStalls (now = Date.now()): void {
     const up = [...this.paths.values()].filter((p) => p.state.status === 'up')
     for (const info of up) {
@@ -181,12 +245,10 @@ export class PeerPaths extends TypedEventEmitter<PeerPathsEvents> {
         continue
       }
       const others = up.some((p) => p !== info && p.state.status === 'up' && p.state.channel.state !== 'closed')
-      if (others && now - seen.at >= this.stallTimeout) {
-        const { startedAt, setupMs } = info.state
-        info.state = transition(info.state, { status: 'down', startedAt, setupMs, channel, error: new Error(`stalled: no data for ${now - seen.at} ms`) })
-        this.safeDispatchEvent('path:down', { detail: { peerId: this.peerId, path: info.name, method: info.method, setupMs, error: 'stalled' } })
+      const silentMs = now - seen.at
+      if (silentMs >= (others ? this.stallTimeout : this.deadTimeout)) {
+        this.lose(info, channel, new Error(`${others ? 'stalled' : 'silent'}: no data for ${silentMs} ms with ${channel.inFlight} chunks in flight`))
         this.transfer.detach(channel)
-        this.reselect()
       }
     }
   }

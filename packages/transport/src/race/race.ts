@@ -3,7 +3,9 @@ import { logger } from '@libp2p/logger'
 import { TypedEventEmitter } from 'main-event'
 import { PathSelector } from './path-selector.js'
 import { PeerPaths } from './peer-paths.js'
+import { RemotePeer } from './remote-peer.js'
 import type { PathSelectorInit } from './path-selector.js'
+import type { RemotePeerInit } from './remote-peer.js'
 import type { PathDownDetail, PathEventDetail, PathReport, PathSwitchDetail, PeerPathsEvents, PeerPathsInit } from './peer-paths.js'
 import type { Transfer } from '../receiver/transfer.js'
 import type { AbortOptions, PathDialer, PeerTarget } from '@chiral/core'
@@ -13,7 +15,7 @@ export interface PathRaceComponents {
   dialers: PathDialer[]
 }
 
-export interface PathRaceInit extends PathSelectorInit, PeerPathsInit {
+export interface PathRaceInit extends PathSelectorInit, PeerPathsInit, RemotePeerInit {
   /** Time limit of one path's dial, ms (default 30 s). */
   dialTimeout?: number
 }
@@ -23,13 +25,10 @@ export type PathRaceEvents = PeerPathsEvents
 export interface RunOptions extends AbortOptions {
   /** Called with the peer's paths before any dial starts (to watch their events). */
   onPeer?: (peer: PeerPaths) => void
-}
-
-/** What a peer's paths did the last time they were raced (kept across fetches). */
-export interface PeerHistory {
-  peerId: string
-  lastRaceAt: number
-  paths: PathReport[]
+  /** Dial again the paths of these peer paths that are not up (a recovery), instead of starting new ones. */
+  peer?: PeerPaths
+  /** Dial paths in backoff too (default false; a recovery sets it: the network may have changed). */
+  ignoreBackoff?: boolean
 }
 
 const log = logger('chiral:transport:race')
@@ -37,21 +36,23 @@ const log = logger('chiral:transport:race')
 /**
  * Happy eyeballs for paths: every dialer starts at once for a peer; the
  * first channel that is ready starts the transfer, later ones join it, and
- * the peer's `PathSelector` moves new requests to the best path (direct over
- * relay) at chunk boundaries. When the active path dies the next one carries
- * on. Nothing waits for a slow or failing path: a WebRTC dial that never
+ * the peer's `PathSelector` spreads chunks over the paths by what they
+ * measure. Nothing waits for a slow or failing path: a WebRTC dial that never
  * connects only costs its own timeout, in the background.
  *
  * ```
- *   run(transfer, peer) ─┬─ relay dial ──────► up ─► attach (active until direct is up)
- *                        ├─ webrtc dial ───────────► up ─► attach, becomes active (switch)
- *                        └─ libp2p-webrtc dial ─► failed
+ *   run(transfer, peer) ─┬─ relay dial ──────► up ─► attach
+ *                        ├─ webrtc dial ───────────► up ─► attach (the selector weighs both)
+ *                        └─ libp2p-webrtc dial ─► failed ─► remembered: left alone for a while
  * ```
+ *
+ * What each path did is kept per remote peer (`remote(peerId)`) across
+ * fetches, so a path that keeps failing is not dialled by every fetch.
  */
 export class PathRace extends TypedEventEmitter<PathRaceEvents> {
   private readonly dialers: PathDialer[]
   private readonly init: PathRaceInit
-  private readonly history = new Map<string, PeerHistory>()
+  private readonly remotes = new Map<string, RemotePeer>()
 
   constructor (components: PathRaceComponents, init: PathRaceInit = {}) {
     super()
@@ -59,9 +60,9 @@ export class PathRace extends TypedEventEmitter<PathRaceEvents> {
     this.init = init
   }
 
-  /** The outcome of the last race to `peerId`, if any. */
-  lastRace (peerId: string): PeerHistory | undefined {
-    return this.history.get(peerId)
+  /** What is known about `peerId` from earlier races, if it was ever raced. */
+  remote (peerId: string): RemotePeer | undefined {
+    return this.remotes.get(peerId)
   }
 
   /**
@@ -70,21 +71,30 @@ export class PathRace extends TypedEventEmitter<PathRaceEvents> {
    * peer's paths (`report()` says what each did).
    */
   async run (transfer: Transfer, target: PeerTarget, protocol: string, options: RunOptions = {}): Promise<PeerPaths> {
-    const peer = new PeerPaths(target.peerId, transfer, new PathSelector(this.init), this.init)
-    options.onPeer?.(peer)
-    const forward = <K extends keyof PathRaceEvents>(type: K) => (event: Event): void => {
-      this.safeDispatchEvent(type, { detail: (event as CustomEvent).detail as PathEventDetail & PathDownDetail & PathSwitchDetail })
+    let remote = this.remotes.get(target.peerId)
+    if (remote === undefined) {
+      remote = new RemotePeer(target.peerId, this.init)
+      this.remotes.set(target.peerId, remote)
     }
-    const listeners = (['path:up', 'path:down', 'path:switch'] as const).map((type) => [type, forward(type)] as const)
-    for (const [type, fn] of listeners) peer.addEventListener(type, fn)
+    remote.noteTarget(target)
+    const peer = options.peer ?? this.newPeer(transfer, target, options)
 
     // Dials end when the transfer does: nothing more to carry.
     const done = new AbortController()
     void transfer.result.finally(() => { done.abort() }).catch(() => {})
     const signal = AbortSignal.any([done.signal, AbortSignal.timeout(this.init.dialTimeout ?? 30_000), ...(options.signal == null ? [] : [options.signal])])
 
-    for (const dialer of this.dialers) peer.dialing(dialer.name, dialer.method)
-    await Promise.all(this.dialers.map(async (dialer) => {
+    const now = Date.now()
+    const busy = new Set(peer.report().filter((r) => r.status === 'up' || r.status === 'dialing').map((r) => r.path))
+    const dialers = this.dialers.filter((d) => !busy.has(d.name))
+    const toDial = dialers.filter((d) => {
+      const held = options.ignoreBackoff === true ? undefined : remote.backoff(d.name, now)
+      if (held !== undefined) peer.skipped(d.name, d.method, held)
+      return held === undefined
+    })
+    for (const dialer of toDial) peer.dialing(dialer.name, dialer.method)
+    await Promise.all(toDial.map(async (dialer) => {
+      const startedAt = Date.now()
       try {
         const channel = await dialer.dial(target, protocol, { signal })
         if (transfer.finished) {
@@ -92,16 +102,29 @@ export class PathRace extends TypedEventEmitter<PathRaceEvents> {
           peer.failed(dialer.name, new Error('The transfer had already finished'))
           return
         }
+        remote.dialed(dialer.name, dialer.method, Date.now() - startedAt)
         peer.up(dialer.name, channel)
       } catch (err) {
-        if (!isChiralError(err, 'aborted') || !done.signal.aborted) log('%s path to %s failed - %s', dialer.name, target.peerId, (err as Error).message)
+        const cutShort = done.signal.aborted || options.signal?.aborted === true
+        if (!isChiralError(err, 'aborted') || !cutShort) log('%s path to %s failed - %s', dialer.name, target.peerId, (err as Error).message)
+        if (!cutShort) remote.dialFailed(dialer.name, dialer.method, err as Error)
         peer.failed(dialer.name, err as Error)
       }
     }))
-    this.history.set(target.peerId, { peerId: target.peerId, lastRaceAt: Date.now(), paths: peer.report() })
+    return peer
+  }
+
+  private newPeer (transfer: Transfer, target: PeerTarget, options: RunOptions): PeerPaths {
+    const peer = new PeerPaths(target.peerId, transfer, new PathSelector(this.init), this.init)
+    options.onPeer?.(peer)
+    const forward = <K extends keyof PathRaceEvents>(type: K) => (event: Event): void => {
+      this.safeDispatchEvent(type, { detail: (event as CustomEvent).detail as PathEventDetail & PathDownDetail & PathSwitchDetail })
+    }
+    const listeners = (['path:up', 'path:down', 'path:switch'] as const).map((type) => [type, forward(type)] as const)
+    for (const [type, fn] of listeners) peer.addEventListener(type, fn)
     void transfer.result.finally(() => {
       for (const [type, fn] of listeners) peer.removeEventListener(type, fn)
-      this.history.set(target.peerId, { peerId: target.peerId, lastRaceAt: Date.now(), paths: peer.report() })
+      this.remotes.get(target.peerId)?.measured(peer.report())
     }).catch(() => {})
     return peer
   }

@@ -1,13 +1,15 @@
-import { NoProvidersError, NotStartedError, parseContentId } from '@chiral/core'
+import { isChiralError, NoProvidersError, NotStartedError, parseContentId } from '@chiral/core'
 import { logger } from '@libp2p/logger'
-import { PathDialError } from '../errors.js'
+import { PathDialError, PathsLostError } from '../errors.js'
 import { relayDialer } from '../paths/relay.js'
 import { PathRace } from '../race/race.js'
 import { TRANSFER_PROTOCOL } from '../protocol/constants.js'
+import { ProviderLink } from './provider-link.js'
 import { Transfer } from './transfer.js'
 import type { TransferProgress, TransferResult } from './transfer.js'
-import type { PathSelectorInit } from '../race/path-selector.js'
-import type { PathReport, PathSwitchDetail, PeerPaths, PeerPathsInit } from '../race/peer-paths.js'
+import type { Recovery, RecoveryInit } from './provider-link.js'
+import type { PathRaceInit } from '../race/race.js'
+import type { PathReport, PathSwitchDetail, PeerPaths } from '../race/peer-paths.js'
 import type { TransferSink } from '../sinks/sink.js'
 import type {
   AbortOptions, ContentId, MessageChannel, PathDialer, PeerTarget, ProviderInfo, Startable
@@ -25,14 +27,12 @@ export interface ReceiverComponents {
 }
 
 /** Settings of a receiver (the path selector's included). */
-export interface ReceiverInit extends PathSelectorInit, PeerPathsInit {
+export interface ReceiverInit extends PathRaceInit, RecoveryInit {
   protocol?: string
   /** Chunks in flight per channel (default 8). */
   window?: number
   /** Providers used at once for one fetch (default 3). */
   maxProviders?: number
-  /** Time limit for opening one path, ms (default 30 s). */
-  dialTimeout?: number
   /** Bad copies of one chunk before the fetch fails (default 3). */
   maxChunkAttempts?: number
   /** Bad chunks from one provider before it is dropped (default 3). */
@@ -59,6 +59,8 @@ export interface FetchOptions extends AbortOptions {
   onTransfer?: (transfer: Transfer) => void
   /** Called with each provider's paths as the race to it starts (path:up / path:down / path:switch events). */
   onPeerPaths?: (peer: PeerPaths) => void
+  /** This fetch's retry budget per outage, ms (see `RecoveryInit.retryBudget`). */
+  retryBudget?: number
 }
 
 /** A verified file, plus how the paths to its providers did. */
@@ -69,6 +71,8 @@ export interface FetchResult extends TransferResult {
   switches: PathSwitchDetail[]
   /** From the fetch call to the first verified chunk (undefined when nothing had to be fetched). */
   timeToFirstByteMs?: number
+  /** Outages (every path to a provider down) the fetch came back from, in order. */
+  recoveries: Recovery[]
 }
 
 /** How a platform picks a sink when the caller gives none. */
@@ -149,17 +153,19 @@ export class Receiver implements Startable {
       options.onPeerPaths?.(peer)
     }
     for (const channel of options.channels ?? []) transfer.attach(channel)
-    void this.dialProviders(transfer, options, onPeer).catch((err: Error) => { transfer.cancel(err) })
+    const recoveries: Recovery[] = []
+    void this.dialProviders(transfer, options, { onPeer, recoveries }).catch((err: Error) => { transfer.cancel(err) })
     const result = await transfer.result
     return {
       ...result,
       pathReports: peers.flatMap((p) => p.report()),
       switches,
+      recoveries,
       ...(firstChunkAt === undefined ? {} : { timeToFirstByteMs: firstChunkAt - startedAt })
     }
   }
 
-  private async dialProviders (transfer: Transfer, options: FetchOptions, onPeer: (peer: PeerPaths) => void): Promise<void> {
+  private async dialProviders (transfer: Transfer, options: FetchOptions, hooks: { onPeer(peer: PeerPaths): void, recoveries: Recovery[] }): Promise<void> {
     const signal = options.signal == null ? this.controller?.signal : AbortSignal.any([options.signal, ...(this.controller == null ? [] : [this.controller.signal])])
     const max = this.init.maxProviders ?? 3
     const providers = options.providers != null
@@ -168,22 +174,38 @@ export class Receiver implements Startable {
     if (providers.length === 0 && (options.channels ?? []).length === 0) {
       throw new NoProvidersError(`No provider of ${transfer.cid.toString()} to fetch from`)
     }
-    const errors: Error[] = []
-    let attached = (options.channels ?? []).length
-    await Promise.all(providers.map(async (provider) => {
-      const target: PeerTarget = { peerId: provider.peerId.toString(), multiaddrs: provider.multiaddrs }
-      if (transfer.finished) return
-      const peer = await this.race.run(transfer, target, this.protocol, { ...(signal == null ? {} : { signal }), onPeer })
-      const reports = peer.report()
-      if (reports.some((r) => r.status === 'up' || r.status === 'down')) attached++
-      for (const r of reports) if (r.error !== undefined && r.status === 'failed') errors.push(new Error(`${r.path}: ${r.error}`))
+    const recovery: RecoveryInit = { ...this.init, ...(options.retryBudget === undefined ? {} : { retryBudget: options.retryBudget }) }
+    let lastProgress: TransferProgress | undefined
+    transfer.addEventListener('progress', (e) => { lastProgress = e.detail })
+    const links = providers.map((provider) => new ProviderLink(this.race, transfer, {
+      peerId: provider.peerId.toString(), multiaddrs: provider.multiaddrs
+    }, this.protocol, recovery, {
+      signal,
+      onPeer: hooks.onPeer,
+      onRecovered: (r) => { hooks.recoveries.push(r) },
+      onReconnecting: (detail) => {
+        // Only when nothing else carries the fetch: another provider may still be at it.
+        if (transfer.channels.length > 0 || transfer.finished) return
+        options.onProgress?.({
+          bytes: transfer.bytesVerified,
+          total: transfer.manifest?.size ?? 0,
+          rate: 0,
+          method: lastProgress?.method ?? 'relay',
+          state: 'reconnecting',
+          reconnecting: detail
+        })
+      }
     }))
-    if (attached === 0 && !transfer.finished) {
-      throw errors.length > 0 && signal?.aborted !== true
-        ? new PathDialError(`No path to any provider of ${transfer.cid.toString()}: ${errors.map((e) => e.message).join('; ')}`, { cause: new AggregateError(errors) })
-        : new PathDialError(`No path to any provider of ${transfer.cid.toString()}`)
+    const outcomes = await Promise.allSettled(links.map(async (link) => { await link.run() }))
+    if (transfer.finished) return
+    const errors = outcomes.flatMap((o) => o.status === 'rejected' ? [o.reason as Error] : [])
+    if ((options.channels ?? []).length > 0 && transfer.channels.length > 0) {
+      // Channels the caller gave still carry: they decide the end.
+      for (const e of errors) this.log('provider given up - %s', e.message)
+      transfer.seal()
+      return
     }
-    transfer.seal()
+    transfer.cancel(giveUpError(transfer, errors))
   }
 
   private async discover (cid: ContentId, max: number, signal?: AbortSignal): Promise<ProviderInfo[]> {
@@ -196,4 +218,19 @@ export class Receiver implements Startable {
     }
     return found
   }
+}
+
+/**
+ * The error of a fetch whose every provider was given up: the one provider's
+ * own, or, with several, one that lists them all (a lost network first: it
+ * is what to fix).
+ */
+function giveUpError (transfer: Transfer, errors: Error[]): Error {
+  if (errors.length === 1) return errors[0]!
+  if (errors.length === 0) return new PathDialError(`No path to any provider of ${transfer.cid.toString()}`)
+  const all = errors.map((e) => e.message).join(' | ')
+  const cause = new AggregateError(errors)
+  if (errors.some((e) => isChiralError(e, PathsLostError.code))) return new PathsLostError(`Every provider of ${transfer.cid.toString()} was lost: ${all}`, { cause })
+  if (errors.every((e) => isChiralError(e, PathDialError.code))) return new PathDialError(`No path to any provider of ${transfer.cid.toString()}: ${all}`, { cause })
+  return errors.find((e) => !isChiralError(e, PathDialError.code)) ?? errors[0]!
 }

@@ -1,3 +1,4 @@
+import type { ReconnectingDetail } from './provider-link.js'
 import type { SinkOutput } from '../sinks/sink.js'
 import type { ContentId, Manifest, TransferMethod } from '@chiral/core'
 
@@ -12,6 +13,9 @@ export interface TransferProgress {
   rate: number
   /** Method of the channel that delivered the latest chunk. */
   method: TransferMethod
+  /** `reconnecting`: every path is down and the fetch is re-dialing (see `reconnecting`). */
+  state?: 'fetching' | 'reconnecting'
+  reconnecting?: ReconnectingDetail
 }
 
 /** One channel's part in a transfer. */
@@ -96,6 +100,8 @@ export interface AttachedChannel {
   readonly duplicateChunks: number
   readonly window: number
   readonly paused: boolean
+  /** Why it closed, once closed (unset for a clean close or a detach). */
+  readonly error?: Error | undefined
 }
 
 export interface TransferEvents {

@@ -287,7 +287,7 @@ export class Transfer extends TypedEventEmitter<TransferEvents> {
     worker.processing.delete(index)
     worker.chunks++
     this.safeDispatchEvent('chunk:verified', { detail: { index, channel: worker } })
-    const progress: TransferProgress = { bytes: this.verifiedBytes, total: manifest.size, rate: this.meter.rate(), method: worker.method }
+    const progress: TransferProgress = { bytes: this.verifiedBytes, total: manifest.size, rate: this.meter.rate(), method: worker.method, state: 'fetching' }
     this.init.onProgress?.(progress)
     this.safeDispatchEvent('progress', { detail: progress })
     if (scheduler.done) {
