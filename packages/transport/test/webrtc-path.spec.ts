@@ -64,6 +64,26 @@ describe.skipIf(!support.ok)('webrtc path (node-datachannel, in a network namesp
     expect(r.unclosed).toBe(0)
   })
 
+  it('reuses one peer connection for later channels to the same peer, and closes it once idle', async () => {
+    const r = await scenario<{
+      setupMs: number[], echoes: boolean[], channels: number, created: number, peerConnections: number[],
+      whileOpen: number[], afterClose: number[], afterIdle: number[], unclosed: number
+    }>(ns, 'reuse')
+    console.log(JSON.stringify(r))
+    expect(r.echoes).toEqual([true, true, true])
+    expect(r.channels).toBe(3)
+    // One peer connection each side for three channels.
+    expect(r.peerConnections).toEqual([1, 1])
+    expect(r.created).toBe(2)
+    // A channel on the open connection skips ICE and DTLS.
+    expect(r.setupMs[1]).toBeLessThan(r.setupMs[0]!)
+    expect(r.setupMs[2]).toBeLessThan(r.setupMs[0]!)
+    expect(r.whileOpen).toEqual([1, 1])
+    expect(r.afterClose).toEqual([1, 1])
+    expect(r.afterIdle).toEqual([0, 0])
+    expect(r.unclosed).toBe(0)
+  })
+
   it('applies candidates that arrive before the answer; the dialer sends its own only after applying the answer', async () => {
     const r = await scenario<{ early: Record<string, number>, received: Record<string, number>, dialerWaitedForAnswer: boolean, added: number[], bytes: number, unclosed: number }>(ns, 'early-candidates')
     // Every listener candidate overtook the answer, and none was lost.

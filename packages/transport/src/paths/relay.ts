@@ -17,6 +17,12 @@ export interface RelayDialerInit {
    * connection comes from the relay's host.
    */
   reuseConnections?: boolean
+  /**
+   * A stream on a reused connection that is not open within this long means
+   * the connection is dead (a NAT mapping or the relay gone before libp2p
+   * noticed): it is aborted and a new one dialled, ms (default 5 s).
+   */
+  reuseStreamTimeout?: number
 }
 
 const log = logger('chiral:transport:relay')
@@ -42,13 +48,16 @@ export function relayDialer (node: Pick<Libp2p, 'dial' | 'getConnections'>, init
         const open = node.getConnections()
           .filter((c) => c.remotePeer.toString() === target.peerId && c.status === 'open' && methodOfConnection(c) === 'relay')
         for (const connection of open) {
+          const limit = AbortSignal.timeout(init.reuseStreamTimeout ?? 5000)
           try {
-            const stream = await connection.newStream(protocol, { signal: options.signal, runOnLimitedConnection: true })
+            const signal = options.signal == null ? limit : AbortSignal.any([options.signal, limit])
+            const stream = await connection.newStream(protocol, { signal, runOnLimitedConnection: true })
             log('relayed stream to %s on an open connection', target.peerId)
             return channelOf(stream)
           } catch (err) {
             if (options.signal?.aborted === true) throw err
             log('open relayed connection to %s refused a stream - %e', target.peerId, err)
+            if (limit.aborted) connection.abort(err as Error)
           }
         }
       }

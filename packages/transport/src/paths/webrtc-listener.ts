@@ -4,7 +4,7 @@ import { ProtocolNotServedError } from '../webrtc/errors.js'
 import { rtcConfiguration } from '../webrtc/ice-servers.js'
 import { resolvePeerConnection } from '../webrtc/peer-connection.js'
 import { WebRTCSession } from '../webrtc/session.js'
-import { DEFAULT_CONNECT_TIMEOUT, channelSettings, componentLog } from './webrtc.js'
+import { DEFAULT_CONNECT_TIMEOUT, DEFAULT_IDLE_TIMEOUT, channelSettings, componentLog } from './webrtc.js'
 import type { WebRTCComponents, WebRTCInit } from './webrtc.js'
 import type { DataChannelMessageChannel } from '../channels/data-channel.js'
 import type { IceCandidate, SignalEvent, SignalingRoute, Startable } from '@chiral/core'
@@ -61,6 +61,7 @@ export class WebRTCListener extends TypedEventEmitter<WebRTCListenerEvents> impl
   private readonly sessions = new Map<string, WebRTCSession>()
   private readonly early = new Map<string, EarlyCandidates>()
   private started = false
+  private created = 0
 
   constructor (components: WebRTCComponents, init: WebRTCListenerInit = {}) {
     super()
@@ -72,6 +73,11 @@ export class WebRTCListener extends TypedEventEmitter<WebRTCListenerEvents> impl
   /** Attempts in progress or open, each owning one peer connection. */
   get openSessions (): number {
     return this.sessions.size
+  }
+
+  /** Peer connections accepted so far. */
+  get peerConnectionsCreated (): number {
+    return this.created
   }
 
   /** Serves channels whose sub-protocol is `protocol` with `handler` (replacing any previous one). */
@@ -131,11 +137,15 @@ export class WebRTCListener extends TypedEventEmitter<WebRTCListenerEvents> impl
       pc: new Ctor(rtcConfiguration(this.init)),
       connectTimeout: this.init.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT,
       channel: channelSettings(this.init),
+      // The dialer's close decides: this side only outlives a dialer that vanished.
+      idleTimeout: 2 * (this.init.idleTimeout ?? DEFAULT_IDLE_TIMEOUT),
+      onChannel: (channel) => { this.serve(channel, { from, protocol: channel.protocol, session: id, route }) },
       log: this.log,
       onEnd: () => {
         if (this.sessions.get(key) === session) this.sessions.delete(key)
       }
     })
+    this.created++
     this.sessions.set(key, session)
     const held = this.early.get(key)
     if (held != null) {
@@ -144,18 +154,23 @@ export class WebRTCListener extends TypedEventEmitter<WebRTCListenerEvents> impl
       for (const candidate of held.candidates) session.handle({ type: 'candidate', candidate, session: id })
     }
     session.accept(sdp).then((channel) => {
-      const info: WebRTCChannelInfo = { from, protocol: channel.protocol, session: id, route }
-      const handler = this.handlers.get(channel.protocol)
-      if (handler == null) {
-        channel.abort(new ProtocolNotServedError(`No handler for ${channel.protocol}`))
-        this.safeDispatchEvent('session:error', { detail: { from, session: id, error: new ProtocolNotServedError(`No handler for ${channel.protocol}`) } })
-        return
-      }
-      handler(channel, info)
-      this.safeDispatchEvent('channel', { detail: info })
+      this.serve(channel, { from, protocol: channel.protocol, session: id, route })
     }, (error: Error) => {
       this.safeDispatchEvent('session:error', { detail: { from, session: id, error } })
     })
+  }
+
+  /** Hands a channel to its protocol's handler (or refuses it). */
+  private serve (channel: DataChannelMessageChannel, info: WebRTCChannelInfo): void {
+    const handler = this.handlers.get(channel.protocol)
+    if (handler == null) {
+      const error = new ProtocolNotServedError(`No handler for ${channel.protocol}`)
+      channel.abort(error)
+      this.safeDispatchEvent('session:error', { detail: { from: info.from, session: info.session, error } })
+      return
+    }
+    handler(channel, info)
+    this.safeDispatchEvent('channel', { detail: info })
   }
 
   private holdEarly (key: string, candidate: IceCandidate | null): void {

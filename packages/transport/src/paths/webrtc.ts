@@ -37,7 +37,20 @@ export interface WebRTCInit extends IceConfig {
    * a loss-limited rate (browsers cannot tune SCTP; this is their lever).
    */
   name?: string
+  /**
+   * How long a peer connection stays up after its last channel closed, so
+   * the next fetch from that peer opens a channel on it instead of paying ICE
+   * and DTLS again, ms (dialer default 30 s; the listener keeps its side
+   * twice as long, so the dialer's close decides). 0: no reuse, a peer
+   * connection per dial, closed with its channel.
+   */
+  idleTimeout?: number
+  /** A new channel on an open peer connection that is not open within this long ends that connection (a fresh one is dialled), ms (default 5 s). */
+  reuseOpenTimeout?: number
 }
+
+/** Default `idleTimeout` of the dialing side, ms. */
+export const DEFAULT_IDLE_TIMEOUT = 30_000
 
 /** The WebRTC path as a `PathDialer`: an RTCPeerConnection whose SDP and ICE go through `Signaling`. */
 export class WebRTCPathDialer implements PathDialer {
@@ -47,6 +60,9 @@ export class WebRTCPathDialer implements PathDialer {
   private readonly init: WebRTCInit
   private readonly log: Logger
   private readonly sessions = new Set<WebRTCSession>()
+  /** The peer connection to reuse for each remote (the newest open one). */
+  private readonly byRemote = new Map<string, WebRTCSession>()
+  private created = 0
 
   constructor (components: WebRTCComponents, init: WebRTCInit = {}) {
     this.components = components
@@ -63,15 +79,40 @@ export class WebRTCPathDialer implements PathDialer {
     return this.sessions.size
   }
 
+  /** Peer connections this dialer has created so far (reused ones count once). */
+  get peerConnectionsCreated (): number {
+    return this.created
+  }
+
   /**
-   * Connects to `target.peerId` (its signaling id) and opens a DataChannel
-   * whose label and sub-protocol are `protocol`, the protocol the remote
-   * listener is to serve on it. Rejects with `IceFailedError` when ICE fails
-   * or nothing is open within `connectTimeout`, with `AbortError` on abort;
-   * either way the peer connection is closed.
+   * Opens a DataChannel to `target.peerId` (its signaling id) whose label
+   * and sub-protocol are `protocol`, the protocol the remote listener is to
+   * serve on it: on the open peer connection to that peer when there is one
+   * (one round trip), else on a new one. Rejects with `IceFailedError` when
+   * ICE fails or nothing is open within `connectTimeout`, with `AbortError`
+   * on abort; either way a new peer connection is closed.
    */
   async dial (target: PeerTarget, protocol: string, options: AbortOptions = {}): Promise<DataChannelMessageChannel> {
     throwIfAborted(options.signal)
+    const open = this.byRemote.get(target.peerId)
+    if (open !== undefined && (this.init.idleTimeout ?? DEFAULT_IDLE_TIMEOUT) > 0) {
+      if (open.reusable) {
+        try {
+          const channel = await open.openChannel(protocol, this.init.reuseOpenTimeout ?? 5000, options.signal)
+          this.log('new channel to %s on open session %s', target.peerId, open.id)
+          return channel
+        } catch (err) {
+          if (options.signal?.aborted === true) throw err
+          this.log('open session %s to %s gave no channel, dialing anew - %s', open.id, target.peerId, (err as Error).message)
+        }
+      } else if (open.channelCount === 0) {
+        open.close()
+      }
+    }
+    return this.connect(target, protocol, options)
+  }
+
+  private async connect (target: PeerTarget, protocol: string, options: AbortOptions): Promise<DataChannelMessageChannel> {
     const { signaling } = this.components
     const Ctor = resolvePeerConnection(this.components.RTCPeerConnection)
     const session = new WebRTCSession({
@@ -82,12 +123,15 @@ export class WebRTCPathDialer implements PathDialer {
       pc: new Ctor(rtcConfiguration(this.init)),
       connectTimeout: this.init.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT,
       channel: channelSettings(this.init),
+      idleTimeout: this.init.idleTimeout ?? DEFAULT_IDLE_TIMEOUT,
       log: this.log,
       onEnd: () => {
         this.sessions.delete(session)
+        if (this.byRemote.get(target.peerId) === session) this.byRemote.delete(target.peerId)
         signaling.removeEventListener('signal', onSignal)
       }
     })
+    this.created++
     const onSignal = (event: CustomEvent<SignalEvent>): void => {
       const { from, message } = event.detail
       if (from === session.remote && message.session === session.id) session.handle(message)
@@ -95,10 +139,12 @@ export class WebRTCPathDialer implements PathDialer {
     this.sessions.add(session)
     signaling.addEventListener('signal', onSignal)
     this.log('dialing %s for %s (session %s)', target.peerId, protocol, session.id)
-    return session.dial(protocol, options.signal)
+    const channel = await session.dial(protocol, options.signal)
+    this.byRemote.set(target.peerId, session)
+    return channel
   }
 
-  /** Closes every attempt in progress and every channel this dialer opened. */
+  /** Closes every attempt in progress, every peer connection and every channel this dialer opened. */
   closeAll (): void {
     for (const session of [...this.sessions]) session.close()
   }

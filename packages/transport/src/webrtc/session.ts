@@ -31,7 +31,15 @@ export interface WebRTCSessionInit {
   /** Settings of the resulting channel (`peerConnection` and `onClose` are the session's). */
   channel?: Omit<DataChannelMessageChannelInit, 'peerConnection' | 'onClose'>
   log: Logger
-  /** Called once when the session is over (failed, aborted, or its channel closed). */
+  /**
+   * How long the peer connection stays up once its last channel has closed,
+   * for the next channel to the same peer, ms (0: closed with its last
+   * channel).
+   */
+  idleTimeout?: number
+  /** Answerer: a channel the offerer opened after the first one. */
+  onChannel?: (channel: DataChannelMessageChannel) => void
+  /** Called once when the session is over (failed, aborted, or idle after its last channel). */
   onEnd?: () => void
 }
 
@@ -39,16 +47,17 @@ export interface WebRTCSessionInit {
  * Session lifecycle:
  *
  * ```
- *  connecting ──DataChannel open──► open ──channel closed or aborted / pc fails──► ended
- *      │                                                                            ▲
- *      └── ICE failed / timeout / abort / signaling error ──────────────────────────┘
+ *  connecting ──DataChannel open──► open ──last channel closed, idle for idleTimeout──► ended
+ *      │                             │ ▲ more channels (openChannel / the offerer's)      ▲
+ *      │                             └─┴─ a channel aborted / pc fails / close() ─────────┤
+ *      └── ICE failed / timeout / abort / signaling error ────────────────────────────────┘
  * ```
- * In every way out the peer connection is closed and `onEnd` runs once. The
+ * In every way out the peer connection is closed and `onEnd` runs once. Each
  * channel decides when it is safely closed (its in-band fin/ack handshake).
  */
 type SessionState =
   | { status: 'connecting' }
-  | { status: 'open', channel: DataChannelMessageChannel }
+  | { status: 'open', channels: Set<DataChannelMessageChannel>, opening: number, idleTimer?: ReturnType<typeof setTimeout> }
   | { status: 'ended' }
 
 /**
@@ -100,6 +109,10 @@ export class WebRTCSession {
   /** Offerer: what releasing its candidates waits for (see the class comment). */
   private readonly releaseGate = { answerApplied: false, remoteCandidate: false }
   private releaseTimer: ReturnType<typeof setTimeout> | undefined
+  /** DataChannels already wrapped (an event about one seen twice is ignored). */
+  private readonly adopted = new WeakSet<RTCDataChannel>()
+  /** The last channel to close broke (see `reusable`). */
+  private suspect = false
   private settle?: { resolve(channel: DataChannelMessageChannel): void, reject(err: Error): void }
 
   constructor (init: WebRTCSessionInit) {
@@ -121,6 +134,69 @@ export class WebRTCSession {
 
   get status (): SessionState['status'] {
     return this.state.status
+  }
+
+  /**
+   * Open, its peer connection connected, and not left idle by a channel that
+   * broke (a silent path is often a dead one the peer connection has not
+   * noticed yet): fit for another channel.
+   */
+  get reusable (): boolean {
+    if (this.state.status !== 'open' || this.pc.connectionState !== 'connected') return false
+    return !(this.suspect && this.state.channels.size === 0)
+  }
+
+  /** Channels open on it now. */
+  get channelCount (): number {
+    return this.state.status === 'open' ? this.state.channels.size : 0
+  }
+
+  /**
+   * Offerer, once open: another DataChannel for `protocol` on the same peer
+   * connection (no new ICE or DTLS: one round trip). Rejects, and ends the
+   * session, when it is not open within `timeout` ms: the connection under it
+   * is likely dead.
+   */
+  async openChannel (protocol: string, timeout: number, signal?: AbortSignal): Promise<DataChannelMessageChannel> {
+    if (this.state.status !== 'open' || this.role !== 'offerer') throw new PeerConnectionLostError(`No open peer connection to ${this.remote}`)
+    const state = this.state
+    clearTimeout(state.idleTimer)
+    state.idleTimer = undefined
+    const dc = this.pc.createDataChannel(protocol, { ordered: true, protocol })
+    state.opening++
+    return new Promise<DataChannelMessageChannel>((resolve, reject) => {
+      const cleanup = (): void => {
+        state.opening--
+        clearTimeout(timer)
+        signal?.removeEventListener('abort', onAbort)
+        dc.removeEventListener('open', onOpen)
+      }
+      const onOpen = (): void => {
+        cleanup()
+        if (this.state.status !== 'open') {
+          dc.close()
+          reject(new PeerConnectionLostError(`Peer connection to ${this.remote} ended`))
+          return
+        }
+        resolve(this.adopt(dc))
+      }
+      const onAbort = (): void => {
+        cleanup()
+        dc.close()
+        this.idleCheck()
+        reject(new AbortError(undefined, { cause: signal?.reason }))
+      }
+      const timer = setTimeout(() => {
+        cleanup()
+        const err = new PeerConnectionLostError(`A new channel to ${this.remote} did not open within ${timeout} ms`)
+        this.close(err)
+        reject(err)
+      }, timeout)
+      if (signal?.aborted === true) { onAbort(); return }
+      signal?.addEventListener('abort', onAbort, { once: true })
+      if (dc.readyState === 'open') onOpen()
+      else dc.addEventListener('open', onOpen)
+    })
   }
 
   /** Remote candidates waiting for the remote description. */
@@ -198,10 +274,15 @@ export class WebRTCSession {
     }
   }
 
-  /** Ends the session at once: the channel (if any) is aborted, the peer connection closed. */
+  /** Ends the session at once: its channels are aborted, the peer connection closed. */
   close (err: Error = new AbortError('WebRTC session closed')): void {
-    if (this.state.status === 'open') this.state.channel.abort(err)
-    else this.fail(err)
+    if (this.state.status === 'open') {
+      const channels = [...this.state.channels]
+      this.end(err)
+      for (const channel of channels) channel.abort(err)
+    } else {
+      this.fail(err)
+    }
   }
 
   private async connecting (signal?: AbortSignal): Promise<DataChannelMessageChannel> {
@@ -261,16 +342,20 @@ export class WebRTCSession {
     const state = this.pc.connectionState
     if (state !== 'failed' && state !== 'closed') return
     if (this.state.status === 'open') {
-      // Closed by the remote: clean if its side had finished (the channel tells).
-      if (state === 'closed') this.state.channel.transportEnded()
-      else this.state.channel.abort(new PeerConnectionLostError(`Peer connection to ${this.remote} failed`))
+      // Closed by the remote: clean if its side had finished (each channel tells).
+      const channels = [...this.state.channels]
+      this.end(state === 'closed' ? undefined : new PeerConnectionLostError(`Peer connection to ${this.remote} failed`))
+      for (const channel of channels) {
+        if (state === 'closed') channel.transportEnded()
+        else channel.abort(new PeerConnectionLostError(`Peer connection to ${this.remote} failed`))
+      }
     } else {
       this.fail(new IceFailedError(`WebRTC connection to ${this.remote} ${state}`, state))
     }
   }
 
   private readonly onDataChannel = (event: RTCDataChannelEvent): void => {
-    if (this.state.status !== 'connecting') {
+    if (this.state.status === 'ended') {
       event.channel.close()
       return
     }
@@ -287,18 +372,60 @@ export class WebRTCSession {
   }
 
   private opened (dc: RTCDataChannel): void {
-    if (this.state.status !== 'connecting') {
+    if (this.adopted.has(dc)) return
+    if (this.state.status === 'ended') {
       dc.close()
       return
     }
-    const channel = new DataChannelMessageChannel(dc, {
-      ...this.init.channel,
-      peerConnection: this.pc,
-      onClose: ({ error }) => { this.end(error) }
-    })
-    this.state = { status: 'open', channel }
+    if (this.state.status === 'open') {
+      // The offerer opened another channel on this connection.
+      const channel = this.adopt(dc)
+      if (this.init.onChannel == null) channel.abort(new PeerConnectionLostError('No handler for another channel'))
+      else this.init.onChannel(channel)
+      return
+    }
+    this.state = { status: 'open', channels: new Set(), opening: 0 }
+    const channel = this.adopt(dc)
     this.log('%s session %s with %s open, max message %d', this.role, this.id, this.remote, channel.maxMessageSize)
     this.settle?.resolve(channel)
+  }
+
+  /** Wraps an open DataChannel of this session and counts it. */
+  private adopt (dc: RTCDataChannel): DataChannelMessageChannel {
+    const state = this.state
+    if (state.status !== 'open') throw new PeerConnectionLostError(`Peer connection to ${this.remote} ended`)
+    clearTimeout(state.idleTimer)
+    state.idleTimer = undefined
+    const channel: DataChannelMessageChannel = new DataChannelMessageChannel(dc, {
+      ...this.init.channel,
+      peerConnection: this.pc,
+      onClose: ({ error }) => {
+        state.channels.delete(channel)
+        // A broken channel says the connection may be broken too (other channels may still use it).
+        if (error != null) this.suspect = true
+        this.idleCheck()
+      }
+    })
+    state.channels.add(channel)
+    this.adopted.add(dc)
+    this.suspect = false
+    return channel
+  }
+
+  /** With no channel left: ends now, or after `idleTimeout` unless another channel comes. */
+  private idleCheck (): void {
+    const state = this.state
+    if (state.status !== 'open' || state.channels.size > 0 || state.opening > 0) return
+    const idle = this.init.idleTimeout ?? 0
+    if (idle <= 0) {
+      this.end()
+      return
+    }
+    clearTimeout(state.idleTimer)
+    state.idleTimer = setTimeout(() => {
+      if (this.state === state && state.channels.size === 0) this.end()
+    }, idle)
+    state.idleTimer.unref?.()
   }
 
   private fail (err: Error): void {
@@ -312,6 +439,7 @@ export class WebRTCSession {
   /** The one transition into `ended`: releases the peer connection. */
   private end (err?: Error): void {
     if (this.state.status === 'ended') return
+    if (this.state.status === 'open') clearTimeout(this.state.idleTimer)
     this.state = { status: 'ended' }
     this.outgoing = undefined
     clearTimeout(this.releaseTimer)

@@ -61,7 +61,8 @@ if (process.env.CHIRAL_NDC_LOG != null) {
 const PROTOCOL = '/chiral/test/1.0.0'
 const [role = 'dial', planArg = '{}'] = process.argv.slice(2)
 const plan = JSON.parse(planArg) as DialPlan
-const init = { iceServers: [], connectTimeout: plan.connectTimeout ?? 5000 }
+// No reuse: each dial its own peer connection, since what is repeated here is ICE + DTLS setup.
+const init = { iceServers: [], connectTimeout: plan.connectTimeout ?? 5000, idleTimeout: 0 }
 const tracker = trackPeerConnections(NodeRTCPeerConnection)
 const self = role === 'dial' ? 'dialer' : 'listener'
 const remote = role === 'dial' ? 'listener' : 'dialer'

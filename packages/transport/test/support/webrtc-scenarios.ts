@@ -29,10 +29,17 @@ interface Pair {
   stop(): Promise<void>
 }
 
-async function pair (options: { filter?: SignalFilter, connectTimeout?: number, highWaterMark?: number } = {}): Promise<Pair> {
+/** A dialer and a listener on one memory hub; peer connections close with their last channel unless `idleTimeout` says otherwise. */
+async function pair (options: { filter?: SignalFilter, connectTimeout?: number, highWaterMark?: number, idleTimeout?: number } = {}): Promise<Pair> {
   const hub = new MemorySignalingHub(options.filter)
   const tracker = trackPeerConnections(NodeRTCPeerConnection)
-  const init = { iceServers: [], connectTimeout: options.connectTimeout ?? 10_000, highWaterMark: options.highWaterMark, lowWaterMark: options.highWaterMark == null ? undefined : options.highWaterMark / 4 }
+  const init = {
+    iceServers: [],
+    connectTimeout: options.connectTimeout ?? 10_000,
+    highWaterMark: options.highWaterMark,
+    lowWaterMark: options.highWaterMark == null ? undefined : options.highWaterMark / 4,
+    idleTimeout: options.idleTimeout ?? 0
+  }
   const a = hub.connect('peer-a')
   const b = hub.connect('peer-b')
   const dialer = new WebRTCPathDialer({ signaling: a, RTCPeerConnection: tracker.RTCPeerConnection }, init)
@@ -348,6 +355,61 @@ const scenarios: Record<string, () => Promise<unknown>> = {
     await p.stop()
     return result
   }
+}
+
+/**
+ * One peer connection, several channels: a second dial while the first
+ * channel is open, and a third after both closed (within the idle time), all
+ * ride the first connection; once idle for `idleTimeout` it closes on both
+ * sides.
+ */
+scenarios.reuse = async () => {
+  const p = await pair({ idleTimeout: 1500 })
+  const accepted: DataChannelMessageChannel[] = []
+  p.listener.handle(PROTOCOL, (channel) => {
+    accepted.push(channel)
+    void (async () => {
+      for await (const m of channel) await channel.send(m)
+      await channel.close()
+    })().catch(() => {})
+  })
+  const echo = async (channel: DataChannelMessageChannel, n: number): Promise<boolean> => {
+    await channel.send(new Uint8Array([n]))
+    for await (const m of channel) return m[0] === n
+    return false
+  }
+  const timed = async (): Promise<{ channel: DataChannelMessageChannel, ms: number }> => {
+    const t0 = performance.now()
+    const channel = await p.dial(AbortSignal.timeout(10_000))
+    return { channel, ms: performance.now() - t0 }
+  }
+  const first = await timed()
+  const second = await timed()
+  const echoes = [await echo(first.channel, 1), await echo(second.channel, 2)]
+  await first.channel.close()
+  await second.channel.close()
+  await settle()
+  const third = await timed()
+  echoes.push(await echo(third.channel, 3))
+  const whileOpen = [p.dialer.openSessions, p.listener.openSessions]
+  await third.channel.close()
+  await settle()
+  const afterClose = [p.dialer.openSessions, p.listener.openSessions]
+  // The dialer's idle time passes: its side closes, and the listener's with it.
+  await new Promise((resolve) => setTimeout(resolve, 2500))
+  const result = {
+    setupMs: [first.ms, second.ms, third.ms],
+    echoes,
+    channels: accepted.length,
+    created: p.tracker.created(),
+    peerConnections: [p.dialer.peerConnectionsCreated, p.listener.peerConnectionsCreated],
+    whileOpen,
+    afterClose,
+    afterIdle: [p.dialer.openSessions, p.listener.openSessions],
+    unclosed: p.tracker.unclosed()
+  }
+  await p.stop()
+  return result
 }
 
 // CHIRAL_NDC_LOG=Debug (or Verbose, Info, Warning) prints libdatachannel's log on stderr.
