@@ -152,7 +152,7 @@ export class PeerPaths extends TypedEventEmitter<PeerPathsEvents> {
   failed (name: string, error: Error): void {
     const info = this.require(name)
     info.state = transition(info.state, { status: 'failed', startedAt: info.state.startedAt, setupMs: Date.now() - info.state.startedAt, error })
-    this.lossLog.push({ path: name, method: info.method, kind: 'dial-failed', at: Date.now(), error: error.message })
+    this.lossLog.push({ path: name, method: info.method, kind: 'dial-failed', at: Date.now(), error: describeError(error) })
     this.reselect()
   }
 
@@ -223,7 +223,7 @@ export class PeerPaths extends TypedEventEmitter<PeerPathsEvents> {
     if (info.state.status !== 'up') return
     const { startedAt, setupMs } = info.state
     info.state = transition(info.state, { status: 'down', startedAt, setupMs, channel, ...(error === undefined ? {} : { error }) })
-    const message = error?.message ?? 'channel closed'
+    const message = error === undefined ? 'channel closed' : describeError(error)
     this.lossLog.push({ path: info.name, method: info.method, kind: 'lost', at: Date.now(), error: message })
     this.safeDispatchEvent('path:down', { detail: { peerId: this.peerId, path: info.name, method: info.method, setupMs, error: message } })
     this.reselect()
@@ -292,4 +292,13 @@ function channelReport (channel: AttachedChannel | undefined, total: number): Pi
     ...(channel.goodput === undefined ? {} : { goodput: channel.goodput }),
     ...(channel.rttMs === undefined ? {} : { rttMs: channel.rttMs })
   }
+}
+
+/** An error's message and its causes' (`Remote aborted: link cut`), as far as they say more. */
+function describeError (err: Error): string {
+  const parts: string[] = []
+  for (let e: unknown = err; e instanceof Error && parts.length < 3; e = e.cause) {
+    if (!parts.some((p) => p.includes(e.message))) parts.push((e as Error).message)
+  }
+  return parts.join(': ')
 }

@@ -8,6 +8,8 @@ export interface LinkShape {
   rate: number
   /** One-way delay added to every message in both directions, ms. */
   delayMs: number
+  /** Every message from now on is lost in both directions, nothing closes (a dead network path). */
+  blackhole?: boolean
 }
 
 /**
@@ -31,6 +33,7 @@ function delayed (inner: MemoryChannel, shape: LinkShape, paced: boolean): Messa
     maxMessageSize: inner.maxMessageSize,
     async send (message: Uint8Array, options?: AbortOptions): Promise<void> {
       options?.signal?.throwIfAborted()
+      if (shape.blackhole === true) return
       const now = performance.now()
       let departs = now
       if (paced) {
@@ -40,7 +43,7 @@ function delayed (inner: MemoryChannel, shape: LinkShape, paced: boolean): Messa
       const copy = message.slice()
       const arrives = Math.max(lastArrival, departs + shape.delayMs)
       lastArrival = arrives
-      setTimeout(() => { void inner.send(copy).catch(() => {}) }, Math.max(0, arrives - now))
+      setTimeout(() => { if (shape.blackhole !== true) void inner.send(copy).catch(() => {}) }, Math.max(0, arrives - now))
       if (paced && nextFree - now > 5) await sleep(nextFree - now - 5)
     },
     [Symbol.asyncIterator]: () => inner[Symbol.asyncIterator](),
