@@ -93,3 +93,21 @@ export async function routerCounts (lab: Lab, side: Side): Promise<{ tcpToPeerRo
   const udp = forward.split('\n').find((l) => /DROP\s+(udp|17)\s/.test(l))
   return { tcpToPeerRouter: Number(tcp?.trim().split(/\s+/)[0] ?? 0), udpDropped: Number(udp?.trim().split(/\s+/)[0] ?? 0) }
 }
+
+/**
+ * Every NAT mapping of home `side` changes at once, as when its router
+ * reboots or the home moves from Wi-Fi to mobile: TCP and UDP leave from new
+ * ports (a port range the router never used before) and the router forgets
+ * every connection it tracked (`conntrack -F`). Connections through it die:
+ * the far end answers a segment from an unknown port with a reset.
+ */
+export async function changeMappings (lab: Lab, side: Side, generation = 1): Promise<void> {
+  const router = side === 'a' ? lab.namespaces.ra : lab.namespaces.rb
+  const ports = `${20000 + generation * 5000}-${24999 + generation * 5000}`
+  const rules = await lab.run(router, 'iptables', ['-w', '-t', 'nat', '-S', 'POSTROUTING'])
+  const random = /MASQUERADE.*--random-fully/.test(rules) ? ['--random-fully'] : []
+  for (const proto of ['udp', 'tcp']) {
+    await lab.run(router, 'iptables', ['-w', '-t', 'nat', '-I', 'POSTROUTING', '1', '-o', 'wan', '-p', proto, '-j', 'MASQUERADE', '--to-ports', ports, ...random])
+  }
+  await lab.run(router, 'conntrack', ['-F']).catch(() => '')
+}

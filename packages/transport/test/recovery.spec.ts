@@ -1,3 +1,4 @@
+import { multiaddr } from '@multiformats/multiaddr'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { createReceiver, PathDialError } from '../src/index.js'
 import { blobProvider } from './support/blob-provider.js'
@@ -184,7 +185,7 @@ describe('a fetch that loses every path', () => {
     direct.reachable = false
     const r = await start([relay, direct])
     const fetchOnce = async (multiaddrs: string[]) => {
-      const result = await r.fetch(manifest.cid, { providers: [{ peerId: 'provider', multiaddrs }], signal: AbortSignal.timeout(30_000) })
+      const result = await r.fetch(manifest.cid, { providers: [{ peerId: 'provider', multiaddrs: multiaddrs.map((a) => multiaddr(a)) }], signal: AbortSignal.timeout(30_000) })
       expect(sha256Bytes(new Uint8Array(await result.blob!.arrayBuffer()))).toBe(sha256Bytes(data))
       return result.pathReports.find((p) => p.path === 'webrtc')!
     }

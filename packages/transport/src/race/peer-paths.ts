@@ -48,6 +48,8 @@ export interface PathReport {
   goodput?: number
   /** Smallest request-to-first-byte time seen, ms. */
   rttMs?: number
+  /** From the start of its (last) dial to its first chunk byte, ms. */
+  firstByteMs?: number
   /** What the selector last did with it. */
   role?: PathRole
   error?: string
@@ -196,6 +198,7 @@ export class PeerPaths extends TypedEventEmitter<PeerPathsEvents> {
       status: p.state.status,
       ...(p.state.status === 'dialing' ? {} : { setupMs: p.state.setupMs }),
       ...channelReport(carried(p), total),
+      ...(carried(p)?.firstByteAt === undefined ? {} : { firstByteMs: carried(p)!.firstByteAt! - p.state.startedAt }),
       ...(this.roles.has(p.name) ? { role: this.roles.get(p.name)! } : {}),
       ...(p.state.status === 'failed' || p.state.status === 'skipped' ? { error: p.state.error.message } : {}),
       ...(p.state.status === 'down' && p.state.error !== undefined ? { error: p.state.error.message } : {})

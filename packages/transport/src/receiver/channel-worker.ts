@@ -47,6 +47,8 @@ export class ChannelWorker {
   readonly processing = new Set<number>()
   /** Chunk bytes received (good or bad copies; the manifest not counted). */
   bytes = 0
+  /** When the first chunk byte arrived (ms since the epoch). */
+  firstByteAt?: number
   /** Chunks that verified. */
   chunks = 0
   /** Chunks that did not verify. */
@@ -142,6 +144,7 @@ export class ChannelWorker {
     const message = decodeMessage(raw)
     switch (message.type) {
       case 'chunk': {
+        this.firstByteAt ??= Date.now()
         this.bytes += message.bytes.byteLength
         if (!this.requested.has(message.index)) {
           throw new ProviderMisbehavedError(`Provider sent chunk ${message.index}, which was not requested`)

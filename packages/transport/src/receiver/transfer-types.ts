@@ -88,6 +88,8 @@ export interface AttachedChannel {
   readonly attachedAt: number
   /** Chunk bytes received (good and bad copies). */
   readonly bytes: number
+  /** When its first chunk byte arrived (ms since the epoch). */
+  readonly firstByteAt?: number | undefined
   readonly chunks: number
   readonly badChunks: number
   /** Chunks requested or being checked. */
