@@ -35,13 +35,34 @@ export async function jsonLine (child: ChildProcess, pick: (v: Record<string, un
   })
 }
 
+export interface NodeStartOptions {
+  /**
+   * Folder of the key file and (unless `args` say otherwise) the datastore:
+   * pass the `stateDir` of an earlier start to restart the same node
+   * (default: a new folder).
+   */
+  stateDir?: string
+  /** More chiral-node flags, e.g. `['--datastore', 'memory']`. */
+  args?: string[]
+}
+
+/** A chiral-node started in `pub`; `child` is the process (SIGKILL it to crash the node). */
+export interface LabNode {
+  relay: string
+  signalingUrl: string
+  multiaddrs: string[]
+  child: ChildProcess
+  stateDir: string
+}
+
 /** Starts chiral-node (apps/node's bundle: build it first) in `pub`, announcing its public address. */
-export async function startNode (lab: Lab): Promise<{ relay: string, signalingUrl: string, multiaddrs: string[] }> {
-  const keyDir = mkdtempSync(join(tmpdir(), 'chiral-nat-node-'))
+export async function startNode (lab: Lab, options: NodeStartOptions = {}): Promise<LabNode> {
+  const stateDir = options.stateDir ?? mkdtempSync(join(tmpdir(), 'chiral-nat-node-'))
   const child = lab.spawn(lab.namespaces.pub, process.execPath, [
     BUNDLE, '--host', '0.0.0.0', '--port', '9000', '--tcp-port', '4001', '--ws-port', '4002',
     '--announce', `/ip4/${PUB_IP}/tcp/4001,/ip4/${PUB_IP}/tcp/4002/ws`,
-    '--allow-private-addresses', '--key-file', join(keyDir, 'node.key'), '--log-level', 'warn'
+    '--allow-private-addresses', '--key-file', join(stateDir, 'node.key'), '--log-level', 'warn',
+    ...(options.args ?? [])
   ])
   let out = ''
   await new Promise<void>((resolve, reject) => {
@@ -56,7 +77,9 @@ export async function startNode (lab: Lab): Promise<{ relay: string, signalingUr
   return {
     multiaddrs,
     relay: multiaddrs.find((a) => !a.includes('/ws'))!,
-    signalingUrl: /signaling: (\S+)/.exec(out)![1]!
+    signalingUrl: /signaling: (\S+)/.exec(out)![1]!,
+    child,
+    stateDir
   }
 }
 

@@ -13,6 +13,12 @@
  *
  * `dcutr: true`: the node gets core's `directTcp` (DCUtR hole punching to
  * direct TCP) and the fetcher races the dcutr path as well.
+ *
+ * The sharer prints a `{"reannounce":…}` line for every re-announce; the
+ * fetcher's result has `findMs` (first search to first provider) and
+ * `foundAt` (epoch ms), and `findWithinMs` makes it search again while no
+ * provider is known yet. `waitForSignal: true`: the fetcher prints
+ * `{"waiting":true}` and fetches on SIGUSR2.
  */
 import { createHash, randomFillSync } from 'node:crypto'
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
@@ -25,7 +31,7 @@ import {
 } from '@chiral/transport'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import WebSocket from 'ws'
-import type { Signaling } from '@chiral/core'
+import type { AbortOptions, ContentId, ProviderInfo, Signaling } from '@chiral/core'
 import type { WebSocketConstructor } from '@chiral/signaling'
 
 interface Settings {
@@ -49,6 +55,10 @@ interface Settings {
   timeoutMs?: number
   /** The fetcher's relay use (the receiver's `relayUse`). */
   relayUse?: { whenDirectUp?: 'share' | 'stop', maxShare?: number }
+  /** The fetcher searches again after "no providers" until this long after its first search, ms (default: no second search). */
+  findWithinMs?: number
+  /** The fetcher starts, prints `{"waiting":true}`, and fetches only on SIGUSR2. */
+  waitForSignal?: boolean
 }
 
 const settings = JSON.parse(process.argv[2] ?? '{}') as Settings
@@ -85,6 +95,9 @@ if (process.env.CHIRAL_NAT_TRACE === '1') {
 
 const discovery = createDiscovery(node)
 await discovery.start()
+discovery.addEventListener('announce', (e) => {
+  if (e.detail.reason !== undefined) console.log(JSON.stringify({ reannounce: e.detail.cid.toString(), reason: e.detail.reason, error: e.detail.error?.message, at: Date.now() }))
+})
 
 if (settings.role === 'share') {
   const provider = createProvider({ node })
@@ -108,9 +121,10 @@ if (settings.role === 'share') {
   await listener.stop()
   await provider.stop()
 } else {
+  const finder = timedFinder(settings.findWithinMs)
   const receiver = createReceiver({
     node,
-    discovery,
+    discovery: finder,
     dialers: (settings.paths ?? ['relay', 'webrtc', ...(settings.dcutr === true ? ['dcutr'] : [])]).map((name) =>
       name === 'relay'
         ? relayDialer(node)
@@ -119,6 +133,11 @@ if (settings.role === 'share') {
           : createWebRTCPathDialer({ signaling, RTCPeerConnection: NodeRTCPeerConnection }, { ...rtc, name }))
   }, settings.relayUse === undefined ? {} : { relayUse: settings.relayUse })
   await receiver.start()
+  if (settings.waitForSignal === true) {
+    const go = new Promise((resolve) => process.once('SIGUSR2', resolve))
+    console.log(JSON.stringify({ waiting: true }))
+    await go
+  }
   const dir = mkdtempSync(join(tmpdir(), 'chiral-nat-fetch-'))
   const started = Date.now()
   const result = await receiver.fetch(settings.cid!, { destination: dir, signal: AbortSignal.timeout(settings.timeoutMs ?? 60_000) }).catch((err: Error) => {
@@ -136,6 +155,8 @@ if (settings.role === 'share') {
     timeToFirstByteMs: result.timeToFirstByteMs,
     durationMs: result.durationMs,
     totalMs: Date.now() - started,
+    findMs: finder.findMs,
+    foundAt: finder.foundAt,
     mbps: Number((result.bytes / 1e6 / (result.durationMs / 1000)).toFixed(1)),
     sha256: createHash('sha256').update(readFileSync(result.path!)).digest('hex'),
     signalingRoutes: [...routes]
@@ -146,3 +167,28 @@ await discovery.stop()
 await signaling.stop()
 await node.stop()
 process.exit(0)
+
+/** `discovery` for the receiver, timing the search (and asking again within `withinMs`). */
+function timedFinder (withinMs?: number): { findMs?: number, foundAt?: number, findProviders(cid: ContentId, options?: AbortOptions): AsyncGenerator<ProviderInfo> } {
+  const finder = {
+    findMs: undefined as number | undefined,
+    foundAt: undefined as number | undefined,
+    async * findProviders (cid: ContentId, options: AbortOptions = {}): AsyncGenerator<ProviderInfo> {
+      const first = Date.now()
+      for (;;) {
+        try {
+          for await (const provider of discovery.findProviders(cid, options)) {
+            finder.foundAt ??= Date.now()
+            finder.findMs ??= finder.foundAt - first
+            yield provider
+          }
+          return
+        } catch (err) {
+          if ((err as Error).name !== 'NoProvidersError' || withinMs === undefined || Date.now() - first >= withinMs) throw err
+          await new Promise((resolve) => setTimeout(resolve, 200))
+        }
+      }
+    }
+  }
+  return finder
+}

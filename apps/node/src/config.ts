@@ -1,3 +1,4 @@
+import { dirname, join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { multiaddr } from '@multiformats/multiaddr'
 
@@ -11,6 +12,8 @@ export interface NodeConfig {
   /** Multiaddrs peers should use (derived from publicIp when given). */
   announce: string[]
   keyFile: string
+  /** Where DHT provider records and the peer store live. */
+  datastore: DatastoreSetting
   logLevel: LogLevel
   allowPrivateAddresses: boolean
   /** Folder of a built web app (the demo) to serve over HTTP; undefined serves none. */
@@ -27,6 +30,16 @@ export interface NodeConfig {
     allowAnonymous: boolean
   }
 }
+
+/**
+ * `fs`: a folder, so provider records survive a restart (peers re-announce
+ * only every 10 minutes, or when they notice the node came back).
+ * `memory`: gone at every restart.
+ */
+export type DatastoreSetting = { kind: 'fs', path: string } | { kind: 'memory' }
+
+/** The datastore folder's name when none is configured: next to the key file. */
+export const DEFAULT_DATASTORE_DIR = 'chiral-node.datastore'
 
 export type LogLevel = 'error' | 'warn' | 'info' | 'debug'
 const LOG_LEVELS: readonly LogLevel[] = ['error', 'warn', 'info', 'debug']
@@ -53,6 +66,7 @@ export const OPTIONS: readonly Option[] = [
   { flag: 'public-ip', env: 'CHIRAL_PUBLIC_IP', type: 'string', help: "this machine's public IPv4/IPv6 address; announced to peers" },
   { flag: 'announce', env: 'CHIRAL_ANNOUNCE', type: 'string', help: 'comma-separated multiaddrs to announce (overrides --public-ip)' },
   { flag: 'key-file', env: 'CHIRAL_KEY_FILE', type: 'string', default: 'chiral-node.key', help: 'private key file; created (mode 0600) on first run so the peer id survives restarts' },
+  { flag: 'datastore', env: 'CHIRAL_DATASTORE', type: 'string', help: `folder for DHT provider records and the peer store, kept across restarts; 'memory' keeps them in memory only (default ${DEFAULT_DATASTORE_DIR} next to the key file)` },
   { flag: 'log-level', env: 'LOG_LEVEL', type: 'string', default: 'info', help: 'error | warn | info | debug' },
   { flag: 'allow-private-addresses', env: 'CHIRAL_ALLOW_PRIVATE_ADDRESSES', type: 'boolean', help: 'hand out private/loopback addresses in the DHT (LANs, labs, tests)' },
   { flag: 'demo-dir', env: 'CHIRAL_DEMO_DIR', type: 'string', help: 'folder of the built demo web app to serve on the HTTP port (e.g. apps/demo/dist)' },
@@ -125,6 +139,7 @@ export function parseConfig (argv: string[], env: NodeJS.ProcessEnv): ParsedArgs
   const host = get('host')!
   const tcpPort = port('tcp-port', get('tcp-port')!)
   const wsPort = port('ws-port', get('ws-port')!)
+  const keyFile = get('key-file')!
   const logLevel = get('log-level')!.toLowerCase() as LogLevel
   if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError(`--log-level must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`)
 
@@ -136,7 +151,8 @@ export function parseConfig (argv: string[], env: NodeJS.ProcessEnv): ParsedArgs
       tcpPort,
       wsPort,
       announce: announceAddrs(get('announce'), get('public-ip'), tcpPort, wsPort),
-      keyFile: get('key-file')!,
+      keyFile,
+      datastore: datastoreSetting(get('datastore'), keyFile),
       logLevel,
       allowPrivateAddresses: bool('allow-private-addresses'),
       ...(get('demo-dir') === undefined ? {} : { demoDir: get('demo-dir') }),
@@ -157,6 +173,13 @@ export function parseConfig (argv: string[], env: NodeJS.ProcessEnv): ParsedArgs
       }
     }
   }
+}
+
+function datastoreSetting (text: string | undefined, keyFile: string): DatastoreSetting {
+  if (text === undefined) return { kind: 'fs', path: join(dirname(keyFile), DEFAULT_DATASTORE_DIR) }
+  if (text.trim() === '') throw new ConfigError('--datastore must be a folder or "memory", got ""')
+  if (text === 'memory') return { kind: 'memory' }
+  return { kind: 'fs', path: text }
 }
 
 function port (name: string, text: string): number {

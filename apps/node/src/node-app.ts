@@ -2,16 +2,18 @@ import { createServer } from 'node:http'
 import { createNode } from '@chiral/core'
 import { createSignalingServer } from '@chiral/signaling'
 import { prometheusMetrics } from '@libp2p/prometheus-metrics'
-import { MemoryDatastore } from 'datastore-core'
 import { Registry } from 'prom-client'
+import { openDatastore } from './datastore.js'
 import { createRequestHandler } from './http-routes.js'
 import { loadOrCreateKey } from './key-file.js'
 import { createStaticFiles } from './static-files.js'
 import { readCounts, registerNodeMetrics, withCircuitCounter } from './metrics.js'
 import type { NodeConfig } from './config.js'
+import type { OpenDatastore } from './datastore.js'
 import type { HealthReport } from './http-routes.js'
 import type { Log } from './log.js'
 import type { ChiralNode } from '@chiral/core'
+import type { PrivateKey } from '@libp2p/interface'
 import type { SignalingServer } from '@chiral/signaling'
 import type { Server } from 'node:http'
 
@@ -29,16 +31,27 @@ export interface RunningNode {
  * WebSocket signaling server and /health + /metrics on one HTTP port.
  *
  * ```
- *  start: key file → libp2p start → HTTP listen (signaling attached) → ready
- *  stop:  signaling stop (clients get 1001) → HTTP close → libp2p stop
+ *  start: key file → datastore open → libp2p start → HTTP listen (signaling attached) → ready
+ *  stop:  signaling stop (clients get 1001) → HTTP close → libp2p stop → datastore close
  * ```
  */
 export async function startNode (config: NodeConfig, log: Log): Promise<RunningNode> {
   const { key, created } = await loadOrCreateKey(config.keyFile)
   log.info(created ? 'created key file' : 'loaded key file', { path: config.keyFile })
 
+  const store = await openDatastore(config.datastore)
+  log.info('opened datastore', { location: store.location })
+  try {
+    return await startWithDatastore(config, log, key, store)
+  } catch (err) {
+    await store.close().catch(() => {})
+    throw err
+  }
+}
+
+async function startWithDatastore (config: NodeConfig, log: Log, key: PrivateKey, store: OpenDatastore): Promise<RunningNode> {
+  const { datastore } = store
   const registry = new Registry()
-  const datastore = new MemoryDatastore()
   const ip = config.host.includes(':') ? 'ip6' : 'ip4'
   const node: ChiralNode = await createNode({
     role: 'server',
@@ -122,6 +135,7 @@ export async function startNode (config: NodeConfig, log: Log): Promise<RunningN
           http.closeAllConnections()
         })
         await node.stop()
+        await store.close()
       })()
       return stopping
     }

@@ -16,6 +16,16 @@ describe('chiral-node configuration', () => {
     expect(c.signaling.allowAnonymous).toBe(true)
   })
 
+  it('keeps the datastore in a folder next to the key file unless told otherwise', () => {
+    expect(config([]).datastore).toEqual({ kind: 'fs', path: 'chiral-node.datastore' })
+    expect(config([], { CHIRAL_KEY_FILE: '/var/lib/chiral/node.key' }).datastore).toEqual({ kind: 'fs', path: '/var/lib/chiral/chiral-node.datastore' })
+    expect(config([], { CHIRAL_DATASTORE: '/srv/records' }).datastore).toEqual({ kind: 'fs', path: '/srv/records' })
+    expect(config(['--datastore', 'memory'], { CHIRAL_DATASTORE: '/srv/records' }).datastore).toEqual({ kind: 'memory' })
+    expect(config(['--datastore', './memory']).datastore).toEqual({ kind: 'fs', path: './memory' })
+    expect(() => parseConfig(['--datastore', ''], {})).toThrow(/^--datastore must be a folder or "memory"/)
+    expect(helpText()).toMatch(/--datastore <value> .*'memory'.*next to the key file.*\[env CHIRAL_DATASTORE\]/)
+  })
+
   it('reads the environment, and flags win over it', () => {
     const env = { PORT: '9100', LOG_LEVEL: 'debug', CHIRAL_RELAY_DATA_LIMIT: '512MiB', CHIRAL_NO_ANONYMOUS: 'true' }
     expect(config([], env)).toMatchObject({ port: 9100, logLevel: 'debug', relay: { dataLimit: 512 * 2 ** 20 }, signaling: { allowAnonymous: false } })

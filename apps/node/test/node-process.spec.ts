@@ -173,7 +173,7 @@ describe('chiral-node lifecycle', () => {
 
   it('--help lists every option', async () => {
     const { stdout } = await run(process.execPath, [BUNDLE, '--help'])
-    for (const flag of ['--port', '--tcp-port', '--ws-port', '--public-ip', '--announce', '--key-file', '--log-level', '--relay-data-limit', '--relay-rate-limit', '--signaling-max-clients']) {
+    for (const flag of ['--port', '--tcp-port', '--ws-port', '--public-ip', '--announce', '--key-file', '--datastore', '--log-level', '--relay-data-limit', '--relay-rate-limit', '--signaling-max-clients']) {
       expect(stdout).toContain(flag)
     }
   })

@@ -1,6 +1,8 @@
 import { TypedEventEmitter } from 'main-event'
 import { parseContentId } from '../content/content-id.js'
 import { AbortError, NoProvidersError, NotStartedError, throwIfAborted } from '../errors.js'
+import { DHT_PROTOCOL } from '../presets/options.js'
+import { DhtServerWatch } from './dht-server-watch.js'
 import { FIRST_RETRY_DELAY, MAX_RETRY_DELAY, provideRecord } from './provide-record.js'
 import { sleep } from './sleep.js'
 import type { ContentId } from '../content/content-id.js'
@@ -24,10 +26,26 @@ export interface ContentDiscoveryInit {
    * `findProviders`, when the caller passes no signal, ms (default 30 s).
    */
   defaultTimeout?: number
+  /**
+   * Re-announce every announced id when a DHT server comes back (connects and
+   * is identified again after all connections to it had closed: it restarted,
+   * or this node's network changed), instead of waiting for the next periodic
+   * round (default true).
+   */
+  reannounceOnReturn?: boolean
+  /** Quiet time after a DHT server came back before the re-announce, so a burst gives one round, ms (default 300). */
+  returnDebounce?: number
+  /** The DHT protocol servers list in identify (default `DHT_PROTOCOL`, as the node presets use). */
+  dhtProtocol?: string
 }
+
+/** Why a re-announce round ran. */
+export type ReannounceReason = 'interval' | 'server-returned'
 
 export interface AnnounceEventDetail {
   cid: ContentId
+  /** Set for a re-announce: what started its round. Unset for `announce()` itself. */
+  reason?: ReannounceReason
   /** Set when a periodic re-announce failed; the id stays announced and is retried. */
   error?: Error
 }
@@ -49,7 +67,8 @@ export interface FindProvidersOptions extends AbortOptions {
  *   announce(cid) ──► wait for an own address ──► DHT provide ──► sent to ≥ 1 DHT server? ──► resolve
  *                          ▲                                          │ no: pause, try again
  *                          └──────────────────────────────────────────┘  (until the signal: AnnounceFailedError)
- *   every `reannounceInterval`: the same again for each announced id
+ *   every `reannounceInterval`, and when a DHT server comes back (debounced):
+ *     the same again for each announced id, one round at a time
  *   withdraw(cid) ──► no more re-announces; DHT reprovide cancelled
  *
  *   findProviders(cid) ──► DHT query ──► providers? ──► yield them
@@ -63,8 +82,14 @@ export class ContentDiscovery extends TypedEventEmitter<ContentDiscoveryEvents> 
   private readonly defaultTimeout: number
   private readonly announced = new Map<string, ContentId>()
   private readonly log: Logger
+  /** Ids whose `announce()` has not resolved yet: a round leaves them to it. */
+  private readonly inFlight = new Set<string>()
+  private readonly watch?: DhtServerWatch
   private timer?: ReturnType<typeof setInterval>
   private controller?: AbortController
+  /** The re-announce round running now, and whether another was asked for meanwhile. */
+  private round?: Promise<void>
+  private queued?: ReannounceReason
 
   constructor (node: Libp2p, init: ContentDiscoveryInit = {}) {
     super()
@@ -72,18 +97,29 @@ export class ContentDiscovery extends TypedEventEmitter<ContentDiscoveryEvents> 
     this.interval = init.reannounceInterval ?? 10 * 60 * 1000
     this.defaultTimeout = init.defaultTimeout ?? 30_000
     this.log = node.logger.forComponent('chiral:core:discovery')
+    if (init.reannounceOnReturn !== false) {
+      this.watch = new DhtServerWatch(node, { protocol: init.dhtProtocol ?? DHT_PROTOCOL, debounce: init.returnDebounce ?? 300 })
+      this.watch.addEventListener('return', (evt) => {
+        if (this.announced.size === 0) return
+        this.log('%d DHT server(s) came back (%s): re-announcing %d id(s)', evt.detail.servers.length, evt.detail.servers.map(String).join(', '), this.announced.size)
+        this.reannounce('server-returned')
+      })
+    }
   }
 
   async start (): Promise<void> {
     if (this.controller !== undefined) return
     this.controller = new AbortController()
-    this.timer = setInterval(() => { void this.reannounce() }, this.interval)
+    this.timer = setInterval(() => { this.reannounce('interval') }, this.interval)
     this.timer.unref?.()
+    await this.watch?.start()
   }
 
   async stop (): Promise<void> {
+    await this.watch?.stop()
     clearInterval(this.timer)
     this.timer = undefined
+    this.queued = undefined
     this.controller?.abort(new AbortError('Discovery stopped'))
     this.controller = undefined
   }
@@ -106,12 +142,15 @@ export class ContentDiscovery extends TypedEventEmitter<ContentDiscoveryEvents> 
     const id = parseContentId(cid)
     const signal = this.signal(options, true)
     this.announced.set(id.toString(), id)
+    this.inFlight.add(id.toString())
     try {
       await provideRecord(this.node, id, { signal })
     } catch (err) {
       this.announced.delete(id.toString())
       if (this.controller?.signal.aborted !== false) throw new AbortError('Announce aborted: discovery stopped', { cause: err })
       throw err
+    } finally {
+      this.inFlight.delete(id.toString())
     }
     this.safeDispatchEvent('announce', { detail: { cid: id } })
   }
@@ -190,16 +229,38 @@ export class ContentDiscovery extends TypedEventEmitter<ContentDiscoveryEvents> 
       : AbortSignal.any([this.controller.signal, limit])
   }
 
-  private async reannounce (): Promise<void> {
+  /**
+   * Starts a re-announce round, or, while one runs, queues one more: an id
+   * the running round already did may need doing again (the server that came
+   * back may have done so after that id's provide).
+   */
+  private reannounce (reason: ReannounceReason): void {
+    if (this.round !== undefined) {
+      this.queued = reason === 'server-returned' ? reason : (this.queued ?? reason)
+      return
+    }
+    this.round = this.reannounceRound(reason).finally(() => {
+      this.round = undefined
+      const next = this.queued
+      this.queued = undefined
+      if (next !== undefined && this.controller !== undefined) this.reannounce(next)
+    })
+  }
+
+  private async reannounceRound (reason: ReannounceReason): Promise<void> {
     for (const id of [...this.announced.values()]) {
       const signal = this.controller?.signal
       if (signal === undefined || signal.aborted) return
+      const key = id.toString()
+      // withdrawn meanwhile, or its own announce() is still on it
+      if (!this.announced.has(key) || this.inFlight.has(key)) continue
       try {
         await provideRecord(this.node, id, { signal: AbortSignal.any([signal, AbortSignal.timeout(this.defaultTimeout)]) })
-        this.safeDispatchEvent('announce', { detail: { cid: id } })
+        this.safeDispatchEvent('announce', { detail: { cid: id, reason } })
       } catch (err) {
-        this.log.error('re-announce of %s failed - %e', id.toString(), err)
-        this.safeDispatchEvent('announce', { detail: { cid: id, error: err as Error } })
+        if (signal.aborted) return
+        this.log.error('re-announce of %s failed - %e', key, err)
+        this.safeDispatchEvent('announce', { detail: { cid: id, reason, error: err as Error } })
       }
     }
   }

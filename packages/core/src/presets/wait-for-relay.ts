@@ -16,17 +16,30 @@ export async function waitForRelayReservation (node: Libp2p, options: AbortOptio
   return waitForOwnAddresses(node, relayAddresses, options, 'No relay reservation before the signal fired')
 }
 
+/** How often `waitForOwnAddresses` looks again without an event, ms (libp2p's own address debounce). */
+const RECHECK_INTERVAL = 1000
+
 /**
  * Resolves with `pick(node)` as soon as it is not empty, checking again on
  * every change of the node's own addresses. Rejects with `AbortError`
  * (`abortMessage`) when the signal fires first.
+ *
+ * `self:peer:update` alone can miss an address: libp2p writes the node's
+ * addresses to its peer store through a 1 s debounce and fires the event
+ * only when the stored set changed. A relay reservation lost and made again
+ * within that second (the relay restarted, or its connection dropped and came
+ * back) gives the same circuit address as before, so no event fires, while
+ * `getMultiaddrs()` (computed live) was empty in between. Hence also a
+ * periodic look, as often as libp2p's debounce would have told (looking
+ * sooner, e.g. on `transport:listening`, makes fresh peers hurry to the
+ * relay faster than its 5 connections per second and host allow).
  */
 export async function waitForOwnAddresses (node: Libp2p, pick: (node: Libp2p) => Multiaddr[], options: AbortOptions, abortMessage: string): Promise<Multiaddr[]> {
   throwIfAborted(options.signal)
   const now = pick(node)
   if (now.length > 0) return now
   return new Promise<Multiaddr[]>((resolve, reject) => {
-    const onUpdate = (): void => {
+    const check = (): void => {
       const addrs = pick(node)
       if (addrs.length > 0) {
         cleanup()
@@ -37,11 +50,15 @@ export async function waitForOwnAddresses (node: Libp2p, pick: (node: Libp2p) =>
       cleanup()
       reject(new AbortError(abortMessage, { cause: options.signal?.reason }))
     }
+    const timer = setInterval(check, RECHECK_INTERVAL)
+    // the look must not keep a process alive that has nothing else to do
+    timer.unref?.()
     const cleanup = (): void => {
-      node.removeEventListener('self:peer:update', onUpdate)
+      clearInterval(timer)
+      node.removeEventListener('self:peer:update', check)
       options.signal?.removeEventListener('abort', onAbort)
     }
-    node.addEventListener('self:peer:update', onUpdate)
+    node.addEventListener('self:peer:update', check)
     options.signal?.addEventListener('abort', onAbort, { once: true })
   })
 }
