@@ -32,6 +32,7 @@ import {
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import WebSocket from 'ws'
 import type { AbortOptions, ContentId, ProviderInfo, Signaling } from '@chiral/core'
+import type { WebRTCPathDialer } from '@chiral/transport'
 import type { WebSocketConstructor } from '@chiral/signaling'
 
 interface Settings {
@@ -59,6 +60,12 @@ interface Settings {
   findWithinMs?: number
   /** The fetcher starts, prints `{"waiting":true}`, and fetches only on SIGUSR2. */
   waitForSignal?: boolean
+  /** Fetches in a row from the same receiver, each printing its result line (default 1). */
+  fetches?: number
+  /** The receiver's retry budget per outage, ms. */
+  retryBudget?: number
+  /** The fetcher prints `{"fault":true,…}` once this many MiB verified (the spec then injects its fault). */
+  faultAtMiB?: number
 }
 
 const settings = JSON.parse(process.argv[2] ?? '{}') as Settings
@@ -122,45 +129,67 @@ if (settings.role === 'share') {
   await provider.stop()
 } else {
   const finder = timedFinder(settings.findWithinMs)
+  const webrtcDialers: WebRTCPathDialer[] = []
   const receiver = createReceiver({
     node,
     discovery: finder,
-    dialers: (settings.paths ?? ['relay', 'webrtc', ...(settings.dcutr === true ? ['dcutr'] : [])]).map((name) =>
-      name === 'relay'
-        ? relayDialer(node)
-        : name === 'dcutr'
-          ? dcutrDialer(node)
-          : createWebRTCPathDialer({ signaling, RTCPeerConnection: NodeRTCPeerConnection }, { ...rtc, name }))
-  }, settings.relayUse === undefined ? {} : { relayUse: settings.relayUse })
+    dialers: (settings.paths ?? ['relay', 'webrtc', ...(settings.dcutr === true ? ['dcutr'] : [])]).map((name) => {
+      if (name === 'relay') return relayDialer(node)
+      if (name === 'dcutr') return dcutrDialer(node)
+      const dialer = createWebRTCPathDialer({ signaling, RTCPeerConnection: NodeRTCPeerConnection }, { ...rtc, name })
+      webrtcDialers.push(dialer)
+      return dialer
+    })
+  }, {
+    ...(settings.relayUse === undefined ? {} : { relayUse: settings.relayUse }),
+    ...(settings.retryBudget === undefined ? {} : { retryBudget: settings.retryBudget })
+  })
   await receiver.start()
   if (settings.waitForSignal === true) {
     const go = new Promise((resolve) => process.once('SIGUSR2', resolve))
     console.log(JSON.stringify({ waiting: true }))
     await go
   }
-  const dir = mkdtempSync(join(tmpdir(), 'chiral-nat-fetch-'))
-  const started = Date.now()
-  const result = await receiver.fetch(settings.cid!, { destination: dir, signal: AbortSignal.timeout(settings.timeoutMs ?? 60_000) }).catch((err: Error) => {
-    console.log(JSON.stringify({ error: `${(err as { code?: string }).code ?? err.name}: ${err.message}` }))
-    process.exit(1)
-  })
-  // Let the WebRTC dial (if still trying) settle so its outcome is reported.
-  await new Promise((resolve) => setTimeout(resolve, 100))
-  console.log(JSON.stringify({
-    method: result.method,
-    bytes: result.bytes,
-    bytesByMethod: result.bytesByMethod,
-    pathReports: result.pathReports,
-    switches: result.switches,
-    timeToFirstByteMs: result.timeToFirstByteMs,
-    durationMs: result.durationMs,
-    totalMs: Date.now() - started,
-    findMs: finder.findMs,
-    foundAt: finder.foundAt,
-    mbps: Number((result.bytes / 1e6 / (result.durationMs / 1000)).toFixed(1)),
-    sha256: createHash('sha256').update(readFileSync(result.path!)).digest('hex'),
-    signalingRoutes: [...routes]
-  }))
+  for (let run = 1; run <= (settings.fetches ?? 1); run++) {
+    const dir = mkdtempSync(join(tmpdir(), 'chiral-nat-fetch-'))
+    const started = Date.now()
+    let faulted = false
+    const result = await receiver.fetch(settings.cid!, {
+      destination: dir,
+      signal: AbortSignal.timeout(settings.timeoutMs ?? 60_000),
+      onProgress: (p) => {
+        if (p.state === 'reconnecting') console.log(JSON.stringify({ reconnecting: p.reconnecting, bytes: p.bytes, at: Date.now() }))
+        if (!faulted && settings.faultAtMiB !== undefined && p.bytes >= settings.faultAtMiB * 1024 * 1024) {
+          faulted = true
+          console.log(JSON.stringify({ fault: true, bytes: p.bytes, at: Date.now() }))
+        }
+      }
+    }).catch((err: Error) => {
+      console.log(JSON.stringify({ error: `${(err as { code?: string }).code ?? err.name}: ${err.message}`, code: (err as { code?: string }).code, at: Date.now() }))
+      process.exit(1)
+    })
+    // Let the WebRTC dial (if still trying) settle so its outcome is reported.
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    console.log(JSON.stringify({
+      run,
+      method: result.method,
+      bytes: result.bytes,
+      transferredBytes: result.transferredBytes,
+      bytesByMethod: result.bytesByMethod,
+      pathReports: result.pathReports,
+      switches: result.switches,
+      recoveries: result.recoveries,
+      timeToFirstByteMs: result.timeToFirstByteMs,
+      durationMs: result.durationMs,
+      totalMs: Date.now() - started,
+      findMs: finder.findMs,
+      foundAt: finder.foundAt,
+      peerConnectionsCreated: webrtcDialers.reduce((n, d) => n + d.peerConnectionsCreated, 0),
+      mbps: Number((result.bytes / 1e6 / (result.durationMs / 1000)).toFixed(1)),
+      sha256: createHash('sha256').update(readFileSync(result.path!)).digest('hex'),
+      signalingRoutes: [...routes]
+    }))
+  }
   await receiver.stop()
 }
 await discovery.stop()

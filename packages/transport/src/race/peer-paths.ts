@@ -40,7 +40,7 @@ export interface PathReport {
   status: PathState['status']
   /** From the start of the dial to a usable channel (or to the failure). */
   setupMs?: number
-  /** Chunk bytes this path carried for the fetch. */
+  /** Chunk bytes this path carried for the fetch (every channel of it, re-dials included). */
   bytes?: number
   /** Its fraction of the bytes all of this peer's paths carried (0–1). */
   share?: number
@@ -98,6 +98,8 @@ export class PeerPaths extends TypedEventEmitter<PeerPathsEvents> {
   private readonly stallTimeout: number
   private readonly deadTimeout: number
   private readonly lossLog: PathLoss[] = []
+  /** Bytes carried by channels of a path before its latest dial, by path name. */
+  private readonly earlierBytes = new Map<string, number>()
   private readonly watchdog: ReturnType<typeof setInterval>
   private active?: string
   /** What the selector last did with each path, by path name. */
@@ -126,8 +128,13 @@ export class PeerPaths extends TypedEventEmitter<PeerPathsEvents> {
   /** A dial of path `name` started (again, for a path that failed or went down). */
   dialing (name: string, method: TransferMethod, startedAt = Date.now()): void {
     const info = this.paths.get(name)
-    if (info === undefined) this.paths.set(name, { name, method, state: { status: 'dialing', startedAt } })
-    else info.state = transition(info.state, { status: 'dialing', startedAt })
+    if (info === undefined) {
+      this.paths.set(name, { name, method, state: { status: 'dialing', startedAt } })
+    } else {
+      // A re-dial: what the path's earlier channel carried still counts for it.
+      if (info.state.status === 'down') this.earlierBytes.set(name, (this.earlierBytes.get(name) ?? 0) + info.state.channel.bytes)
+      info.state = transition(info.state, { status: 'dialing', startedAt })
+    }
     this.reselect()
   }
 
@@ -190,14 +197,15 @@ export class PeerPaths extends TypedEventEmitter<PeerPathsEvents> {
   report (): PathReport[] {
     const all = [...this.paths.values()]
     const carried = (p: PathInfo): AttachedChannel | undefined => p.state.status === 'up' || p.state.status === 'down' ? p.state.channel : undefined
-    const total = all.reduce((n, p) => n + (carried(p)?.bytes ?? 0), 0)
+    const bytesOf = (p: PathInfo): number => (carried(p)?.bytes ?? 0) + (this.earlierBytes.get(p.name) ?? 0)
+    const total = all.reduce((n, p) => n + bytesOf(p), 0)
     return all.map((p) => ({
       peerId: this.peerId,
       path: p.name,
       method: p.method,
       status: p.state.status,
       ...(p.state.status === 'dialing' ? {} : { setupMs: p.state.setupMs }),
-      ...channelReport(carried(p), total),
+      ...channelReport(carried(p), bytesOf(p), total),
       ...(carried(p)?.firstByteAt === undefined ? {} : { firstByteMs: carried(p)!.firstByteAt! - p.state.startedAt }),
       ...(this.roles.has(p.name) ? { role: this.roles.get(p.name)! } : {}),
       ...(p.state.status === 'failed' || p.state.status === 'skipped' ? { error: p.state.error.message } : {}),
@@ -287,13 +295,13 @@ export class PeerPaths extends TypedEventEmitter<PeerPathsEvents> {
   }
 }
 
-function channelReport (channel: AttachedChannel | undefined, total: number): Pick<PathReport, 'bytes' | 'share' | 'goodput' | 'rttMs'> {
-  if (channel === undefined) return {}
+function channelReport (channel: AttachedChannel | undefined, bytes: number, total: number): Pick<PathReport, 'bytes' | 'share' | 'goodput' | 'rttMs'> {
+  if (channel === undefined && bytes === 0) return {}
   return {
-    bytes: channel.bytes,
-    share: total > 0 ? Number((channel.bytes / total).toFixed(3)) : 0,
-    ...(channel.goodput === undefined ? {} : { goodput: channel.goodput }),
-    ...(channel.rttMs === undefined ? {} : { rttMs: channel.rttMs })
+    bytes,
+    share: total > 0 ? Number((bytes / total).toFixed(3)) : 0,
+    ...(channel?.goodput === undefined ? {} : { goodput: channel.goodput }),
+    ...(channel?.rttMs === undefined ? {} : { rttMs: channel.rttMs })
   }
 }
 
