@@ -72,7 +72,7 @@ describe.skipIf(!support.ok)('NAT lab: fetches that survive (real chiral-node)',
   }
 
   it('every NAT mapping of the sharer\'s home changes mid-transfer: the same fetch completes on new paths', async () => {
-    await withLab({ natA: 'cone', natB: 'cone' }, ['--relay-rate-limit', '3MiB'], 48, async (run) => {
+    await withLab({ natA: 'port-restricted', natB: 'cone', wan: 'rtt40' }, ['--relay-rate-limit', '3MiB'], 48, async (run) => {
       const f = fetcher(run, { paths: ['relay', 'webrtc'], faultAtMiB: 12 })
       await f.fault
       await changeMappings(run.lab, 'a')

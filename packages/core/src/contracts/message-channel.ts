@@ -12,6 +12,12 @@ export interface MessageChannel {
   /** The largest message `send()` accepts, in bytes. */
   readonly maxMessageSize: number
   /**
+   * Bytes received so far, framing included, if the channel counts them:
+   * progress inside a large message (a 1 MiB chunk in one stream message)
+   * that a watchdog can see before the message is whole.
+   */
+  readonly bytesReceived?: number
+  /**
    * Queues one message. Resolves when the channel can take more (its send
    * buffer is under its limit), so a sender that awaits every call never
    * buffers without bound. Rejects once the channel is closed.

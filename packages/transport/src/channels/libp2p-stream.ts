@@ -51,6 +51,7 @@ export function libp2pStreamChannel (stream: Stream, init: Libp2pStreamChannelIn
 
 class Libp2pStreamChannel implements MessageChannel {
   readonly method: TransferMethod
+  bytesReceived = 0
   readonly maxMessageSize: number
   private readonly stream: Stream
   private readonly buffer = new Uint8ArrayList()
@@ -156,6 +157,7 @@ class Libp2pStreamChannel implements MessageChannel {
   }
 
   private onData (data: Uint8Array | Uint8ArrayList): void {
+    this.bytesReceived += data.byteLength
     this.buffer.append(data)
     while (this.buffer.byteLength >= PREFIX_LENGTH) {
       const length = this.buffer.getUint32(0)

@@ -251,8 +251,8 @@ export class PeerPaths extends TypedEventEmitter<PeerPathsEvents> {
       if (info.state.status !== 'up') continue
       const channel = info.state.channel
       const seen = this.progress.get(channel.id)
-      if (seen === undefined || seen.bytes !== channel.bytes || channel.inFlight === 0) {
-        this.progress.set(channel.id, { bytes: channel.bytes, at: now })
+      if (seen === undefined || seen.bytes !== channel.received || channel.inFlight === 0) {
+        this.progress.set(channel.id, { bytes: channel.received, at: now })
         continue
       }
       const others = up.some((p) => p !== info && p.state.status === 'up' && p.state.channel.state !== 'closed')

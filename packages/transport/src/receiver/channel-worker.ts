@@ -92,6 +92,11 @@ export class ChannelWorker {
     return this.meter.rttMs
   }
 
+  /** Bytes that arrived on the channel: its own count (inside messages) when it has one, else whole chunk pieces. */
+  get received (): number {
+    return this.channel.bytesReceived ?? this.bytes
+  }
+
   /** Chunks this channel owes: requested or being checked. */
   get inFlight (): number {
     return this.requested.size + this.processing.size

@@ -129,6 +129,20 @@ export class ProviderLink {
     })
   }
 
+  /** Resolves once some path is up (or the transfer is over). */
+  private async untilConnected (peer: PeerPaths): Promise<void> {
+    if (peer.connected || this.transfer.finished) return
+    await new Promise<void>((resolve) => {
+      const check = (): void => {
+        if (!peer.connected && !this.transfer.finished) return
+        peer.removeEventListener('path:up', check)
+        resolve()
+      }
+      peer.addEventListener('path:up', check)
+      void this.transfer.result.finally(check).catch(() => {})
+    })
+  }
+
   private async recover (peer: PeerPaths): Promise<void> {
     const budget = this.init.retryBudget ?? 60_000
     const lostAt = Date.now()
@@ -145,7 +159,9 @@ export class ProviderLink {
       }
       const remaining = Math.max(1, budget - (Date.now() - lostAt))
       const signal = AbortSignal.any([AbortSignal.timeout(remaining), ...(this.hooks.signal == null ? [] : [this.hooks.signal])])
-      await this.race.run(this.transfer, this.target, this.protocol, { signal, peer, ignoreBackoff: true })
+      // Back as soon as one path is up: the other dials go on and join when they can.
+      const dials = this.race.run(this.transfer, this.target, this.protocol, { signal, peer, ignoreBackoff: true })
+      await Promise.race([dials, this.untilConnected(peer)])
       if (this.transfer.finished) return
       if (peer.connected) {
         const recovery: Recovery = {

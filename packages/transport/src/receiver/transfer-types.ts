@@ -90,6 +90,8 @@ export interface AttachedChannel {
   readonly bytes: number
   /** When its first chunk byte arrived (ms since the epoch). */
   readonly firstByteAt?: number | undefined
+  /** Bytes that arrived so far, counted inside messages where the channel can (progress for a watchdog). */
+  readonly received: number
   readonly chunks: number
   readonly badChunks: number
   /** Chunks requested or being checked. */
