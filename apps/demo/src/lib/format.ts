@@ -53,6 +53,7 @@ export function explainError (err: unknown): { title: string, detail: string } {
     'content-not-found': 'The peer no longer shares this file.',
     'content-unavailable': 'The peer could not read the file it shares.',
     'peer-gone': 'The peer that shared this file went away before the download finished.',
+    'paths-lost': 'Every connection to the peer broke and none came back in time (network change, relay restart?). Fetch again: the verified part is kept.',
     'channel-closed': 'The connection to the peer closed before the download finished.',
     'transfer-protocol-error': 'The peer answered with something this app does not understand (different version?).',
     aborted: 'Cancelled.',
