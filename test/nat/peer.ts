@@ -179,6 +179,7 @@ if (settings.role === 'share') {
       pathReports: result.pathReports,
       switches: result.switches,
       recoveries: result.recoveries,
+      losses: result.losses,
       timeToFirstByteMs: result.timeToFirstByteMs,
       durationMs: result.durationMs,
       totalMs: Date.now() - started,

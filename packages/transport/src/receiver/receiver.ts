@@ -9,7 +9,7 @@ import { Transfer } from './transfer.js'
 import type { TransferProgress, TransferResult } from './transfer.js'
 import type { Recovery, RecoveryInit } from './provider-link.js'
 import type { PathRaceInit } from '../race/race.js'
-import type { PathReport, PathSwitchDetail, PeerPaths } from '../race/peer-paths.js'
+import type { PathLoss, PathReport, PathSwitchDetail, PeerPaths } from '../race/peer-paths.js'
 import type { TransferSink } from '../sinks/sink.js'
 import type {
   AbortOptions, ContentId, MessageChannel, PathDialer, PeerTarget, ProviderInfo, Startable
@@ -73,6 +73,8 @@ export interface FetchResult extends TransferResult {
   timeToFirstByteMs?: number
   /** Outages (every path to a provider down) the fetch came back from, in order. */
   recoveries: Recovery[]
+  /** Every path lost and every dial that failed, per provider, oldest first. */
+  losses: Array<PathLoss & { peerId: string }>
 }
 
 /** How a platform picks a sink when the caller gives none. */
@@ -161,6 +163,7 @@ export class Receiver implements Startable {
       pathReports: peers.flatMap((p) => p.report()),
       switches,
       recoveries,
+      losses: peers.flatMap((p) => p.losses.map((loss) => ({ peerId: p.peerId, ...loss }))),
       ...(firstChunkAt === undefined ? {} : { timeToFirstByteMs: firstChunkAt - startedAt })
     }
   }
