@@ -168,10 +168,10 @@ describe.skipIf(!support.ok)('NAT lab: fetches that survive (real chiral-node)',
       expect(r.sha256).toBe(run.shared.sha256)
       // Long enough for libp2p's pings to have judged it more than once.
       expect(r.durationMs).toBeGreaterThan(10_000)
-      // Never aborted (libp2p's ping verdict, or our dead-path watchdog): no path lost with an error,
-      // and the one relayed path carried the whole file.
-      expect(r.losses.filter((l: any) => l.error !== 'channel closed')).toEqual([])
-      expect(r.pathReports).toHaveLength(1)
+      // Never cut (a ping verdict at either end or at the relay, or our dead-path watchdog): the one
+      // relayed path lost nothing and carried the whole file.
+      expect(r.losses).toEqual([])
+      expect(r.pathReports.map((p: any) => p.status)).toEqual(['up'])
       expect(r.pathReports[0].bytes).toBe(r.bytes)
     })
   })

@@ -3,10 +3,11 @@ import { yamux } from '@chainsafe/libp2p-yamux'
 import { identify } from '@libp2p/identify'
 import { kadDHT, passthroughMapper, removePrivateAddressesMapper } from '@libp2p/kad-dht'
 import { ping } from '@libp2p/ping'
+import { connectionLiveness } from './connection-liveness.js'
 import { dhtClientMapper } from './dht-contacts.js'
 import { relayKeeper } from './relay-keeper.js'
 import { DHT_PROTOCOL } from './options.js'
-import type { CommonNodeInit, LivenessInit } from './options.js'
+import type { CommonNodeInit } from './options.js'
 import type { Identify } from '@libp2p/identify'
 import type { KadDHT } from '@libp2p/kad-dht'
 import type { Libp2p } from '@libp2p/interface'
@@ -49,10 +50,12 @@ export function commonOptions (init: CommonNodeInit, clientMode: boolean, extraS
       // 6th receiver (or path) in a second. Servers keep the default.
       ...(clientMode ? { inboundConnectionThreshold: 100 } : {})
     },
-    connectionMonitor: livenessOptions(init.liveness),
+    // Replaced by connectionLiveness (a busy connection is alive; see there).
+    connectionMonitor: { enabled: false },
     services: {
       identify: identify(),
       ping: ping(),
+      liveness: connectionLiveness(init.liveness),
       dht: kadDHT({
         protocol: init.dhtProtocol ?? DHT_PROTOCOL,
         clientMode,
@@ -64,27 +67,6 @@ export function commonOptions (init: CommonNodeInit, clientMode: boolean, extraS
       }),
       ...(keep.length > 0 ? { relayKeeper: relayKeeper({ addrs: keep }) } : {}),
       ...extraServices
-    }
-  }
-}
-
-/**
- * libp2p's connection monitor pings every connection each `pingInterval`
- * and aborts one whose ping does not come back in time. Its timeout adapts
- * to the average ping of all connections (5 s at least by default), so a
- * fast connection sets the bar for a slow one: on a relayed connection that
- * is busy carrying chunks, a ping waits behind megabytes queued in TCP send
- * buffers, and under loss (CUBIC) it took longer than that and a working
- * connection was aborted. Chiral waits at least `minPingTimeout` (default
- * 20 s) instead; a dead path under a transfer is found sooner by the
- * transfer's own acks (transport's `deadTimeout`).
- */
-export function livenessOptions (init: LivenessInit = {}): NonNullable<Libp2pOptions['connectionMonitor']> {
-  return {
-    pingInterval: init.pingInterval ?? 10_000,
-    pingTimeout: {
-      minTimeout: init.minPingTimeout ?? 20_000,
-      maxTimeout: Math.max(init.minPingTimeout ?? 20_000, init.maxPingTimeout ?? 60_000)
     }
   }
 }

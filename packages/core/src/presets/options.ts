@@ -70,14 +70,12 @@ export interface CommonNodeInit {
   liveness?: LivenessInit
 }
 
-/** Pings that decide a connection is dead (see `livenessOptions`). */
+/** When a connection counts as dead (see `ConnectionLiveness`). */
 export interface LivenessInit {
-  /** How often each connection is pinged, ms (default 10 s). */
+  /** A connection on which nothing arrived for this long is pinged, ms (default 10 s). */
   pingInterval?: number
-  /** A ping is given at least this long before its connection is aborted, ms (default 20 s). */
-  minPingTimeout?: number
-  /** …and at most this long, ms (default 60 s). */
-  maxPingTimeout?: number
+  /** A quiet connection whose ping gets no answer within this long is aborted, ms (default 10 s). */
+  pingTimeout?: number
 }
 
 export interface ServerNodeInit extends CommonNodeInit {

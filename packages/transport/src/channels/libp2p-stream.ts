@@ -174,7 +174,8 @@ class Libp2pStreamChannel implements MessageChannel {
 
   private onEnd (): void {
     if (this.buffer.byteLength > 0) {
-      this.queue.fail(new TransferProtocolError(`Stream ended inside a message (${this.buffer.byteLength} bytes left over)`))
+      // Cut mid-message: the stream (a relay, a connection) went away, which is not the sender breaking the framing.
+      this.queue.fail(new ChannelClosedError(`Stream ended inside a message (${this.buffer.byteLength} bytes left over)`))
     } else {
       this.queue.end()
     }
