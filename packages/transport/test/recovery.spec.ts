@@ -149,6 +149,31 @@ describe('a fetch that loses every path', () => {
     expect(downs).toContain('relay:failed')
   })
 
+  it('dials a lost path again in the background while another carries, and it joins again', async () => {
+    const relay = path('relay', 'relay', 4 * MB)
+    const direct = path('webrtc', 'webrtc-direct', 4 * MB)
+    const r = await start([relay, direct])
+    let relayBytesAtCut = 0
+    const { run } = fetchWithFault(r, 2 * MiB, () => {
+      relay.cut()
+      setTimeout(() => { relay.restore() }, 300)
+    }, {
+      onPeerPaths: (peer) => {
+        peer.addEventListener('path:down', (e) => {
+          if (e.detail.path === 'relay' && relayBytesAtCut === 0) relayBytesAtCut = peer.report().find((p) => p.path === 'relay')?.bytes ?? 0
+        })
+      }
+    })
+    const result = await run
+    expect(sha256Bytes(new Uint8Array(await result.blob!.arrayBuffer()))).toBe(sha256Bytes(data))
+    // Never all down: no recovery, the relay came back on its own round.
+    expect(result.recoveries).toEqual([])
+    expect(relay.dials).toBe(2)
+    const relayReport = result.pathReports.find((p) => p.path === 'relay')!
+    expect(relayReport.status).toBe('up')
+    expect(relayReport.bytes!).toBeGreaterThan(relayBytesAtCut)
+  })
+
   it('fails once the retry budget is spent, with an error naming each path, how it died and when', async () => {
     const relay = path('relay', 'relay')
     const direct = path('webrtc', 'webrtc-direct')

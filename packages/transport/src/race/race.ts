@@ -18,6 +18,8 @@ export interface PathRaceComponents {
 export interface PathRaceInit extends PathSelectorInit, PeerPathsInit, RemotePeerInit {
   /** Time limit of one path's dial, ms (default 30 s). */
   dialTimeout?: number
+  /** Remote peers remembered at most (the least recently raced are forgotten), default 1024. */
+  maxRemotePeers?: number
 }
 
 export type PathRaceEvents = PeerPathsEvents
@@ -72,9 +74,13 @@ export class PathRace extends TypedEventEmitter<PathRaceEvents> {
    */
   async run (transfer: Transfer, target: PeerTarget, protocol: string, options: RunOptions = {}): Promise<PeerPaths> {
     let remote = this.remotes.get(target.peerId)
-    if (remote === undefined) {
-      remote = new RemotePeer(target.peerId, this.init)
-      this.remotes.set(target.peerId, remote)
+    if (remote === undefined) remote = new RemotePeer(target.peerId, this.init)
+    // Most recently raced last; the least recently raced go first past the limit.
+    this.remotes.delete(target.peerId)
+    this.remotes.set(target.peerId, remote)
+    for (const oldest of this.remotes.keys()) {
+      if (this.remotes.size <= (this.init.maxRemotePeers ?? 1024)) break
+      this.remotes.delete(oldest)
     }
     remote.noteTarget(target)
     const peer = options.peer ?? this.newPeer(transfer, target, options)

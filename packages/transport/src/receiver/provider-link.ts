@@ -64,6 +64,7 @@ const log = logger('chiral:transport:recovery')
  *     └─no path: PathDialError │                           │  after 0.5 s, 1 s, 2 s … ≤ 5 s
  *                              │                           └─budget spent: PathsLostError
  *   a channel closed for the provider's own fault (bad data, no such content): given up, no re-dial
+ *   one path down while another carries: dialled again in the background (2 s, doubling to 30 s)
  * ```
  *
  * The transfer keeps its verified chunks throughout: once a path is back,
@@ -78,6 +79,8 @@ export class ProviderLink {
   private readonly protocol: string
   private readonly init: RecoveryInit
   private readonly hooks: ProviderLinkHooks
+  private backgroundTimer?: ReturnType<typeof setTimeout>
+  private backgroundDelay = 2000
 
   constructor (race: PathRace, transfer: Transfer, target: PeerTarget, protocol: string, init: RecoveryInit, hooks: ProviderLinkHooks = {}) {
     this.race = race
@@ -101,6 +104,9 @@ export class ProviderLink {
     this.peer = peer
     if (this.transfer.finished) return
     if (!peer.report().some((r) => r.status === 'up' || r.status === 'down')) throw this.noPath(peer)
+    const onDown = (): void => { this.redialInBackground(peer) }
+    peer.addEventListener('path:down', onDown)
+    void this.transfer.result.finally(() => { peer.removeEventListener('path:down', onDown) }).catch(() => {})
     for (;;) {
       await this.untilAllDown(peer)
       if (this.transfer.finished) return
@@ -109,6 +115,33 @@ export class ProviderLink {
       await this.recover(peer)
       if (this.transfer.finished) return
     }
+  }
+
+  /**
+   * A path went down while another still carries: dial it again after a
+   * pause (2 s, doubling to 30 s per round), so a path that comes back (a
+   * relay after its restart, WebRTC after a NAT rebinding) joins again. One
+   * round at a time; paths whose dials keep failing stay in their backoff.
+   */
+  private redialInBackground (peer: PeerPaths): void {
+    if (this.backgroundTimer !== undefined || this.transfer.finished || !peer.connected) return
+    const delay = this.backgroundDelay
+    this.backgroundDelay = Math.min(delay * 2, 30_000)
+    this.backgroundTimer = setTimeout(() => {
+      if (this.transfer.finished || !peer.connected) {
+        this.backgroundTimer = undefined
+        return
+      }
+      void this.race.run(this.transfer, this.target, this.protocol, {
+        peer,
+        ...(this.hooks.signal == null ? {} : { signal: this.hooks.signal })
+      }).catch(() => {}).finally(() => {
+        this.backgroundTimer = undefined
+        // Still a path down with others up: another round, later.
+        if (peer.report().some((r) => r.status === 'down')) this.redialInBackground(peer)
+      })
+    }, delay)
+    this.backgroundTimer.unref?.()
   }
 
   /** Resolves once no path is up or being dialled (or the transfer is over). */
@@ -150,7 +183,10 @@ export class ProviderLink {
     log('every path to %s is down, re-dialing for up to %d ms', this.target.peerId, budget)
     for (let attempt = 0; ; attempt++) {
       const left = budget - (Date.now() - lostAt)
-      if (left <= 0 || this.hooks.signal?.aborted === true) throw this.lost(peer, lostAt, attempt, budget)
+      if (left <= 0 || this.hooks.signal?.aborted === true) {
+        clearTimeout(this.backgroundTimer)
+        throw this.lost(peer, lostAt, attempt, budget)
+      }
       this.hooks.onReconnecting?.({ peerId: this.target.peerId, attempt, lostAt, budgetLeftMs: left })
       if (attempt > 0) {
         await pause(Math.min(delay, left), this.transfer)
