@@ -233,6 +233,11 @@ export class PeerPaths extends TypedEventEmitter<PeerPathsEvents> {
   private lose (info: PathInfo, channel: AttachedChannel, error?: Error): void {
     if (info.state.status !== 'up') return
     const { startedAt, setupMs } = info.state
+    if (this.transfer.finished) {
+      // Closed because the fetch is over: not a loss.
+      info.state = transition(info.state, { status: 'down', startedAt, setupMs, channel })
+      return
+    }
     info.state = transition(info.state, { status: 'down', startedAt, setupMs, channel, ...(error === undefined ? {} : { error }) })
     const message = error === undefined ? 'channel closed' : describeError(error)
     this.lossLog.push({ path: info.name, method: info.method, kind: 'lost', at: Date.now(), error: message })

@@ -66,6 +66,7 @@ export class Transfer extends TypedEventEmitter<TransferEvents> {
   /** Chunks requested a second time, on a faster channel, at the end of the transfer. */
   private readonly duplicated = new Set<number>()
   private nextId = 1
+  private knownManifest?: Manifest
   private sealed = false
   private sinkOpen = false
   private resumedBytes = 0
@@ -139,7 +140,8 @@ export class Transfer extends TypedEventEmitter<TransferEvents> {
       label: options.label ?? channel.method,
       window: Math.max(1, options.window ?? this.init.window ?? DEFAULT_WINDOW),
       paused: options.paused ?? false,
-      chunkLength: (index) => this.manifest == null ? 0 : chunkLength(this.manifest, index)
+      // The manifest stays known after the end: a late piece of a duplicate is not a provider's fault.
+      chunkLength: (index) => this.knownManifest == null ? 0 : chunkLength(this.knownManifest, index)
     }, this.handlers)
     this.workers.push(worker)
     log('attach channel %d (%s)', worker.id, worker.label)
@@ -215,6 +217,7 @@ export class Transfer extends TypedEventEmitter<TransferEvents> {
     for (const index of scheduler.verifiedIndices()) this.resumedBytes += chunkLength(manifest, index)
     this.verifiedBytes = this.resumedBytes
     this.phase = { name: 'running', manifest, scheduler }
+    this.knownManifest = manifest
     log('manifest of %s: %d bytes, %d chunks, %d resumed', manifest.cid, manifest.size, manifest.chunks.length, scheduler.verifiedCount)
     this.safeDispatchEvent('manifest', { detail: manifest })
     if (scheduler.done) {
