@@ -34,6 +34,7 @@ function resent (r: Record<string, any>): number {
 }
 
 function summary (r: Record<string, any>): string {
+  if (typeof r.error === 'string') return `failed: ${r.error}`
   const paths = (r.pathReports as Array<Record<string, any>>).map((p) => `${String(p.path)} ${String(p.status)} ${((p.bytes ?? 0) / MiB).toFixed(1)} MiB${p.error === undefined ? '' : ` (${String(p.error).slice(0, 80)})`}`)
   const recoveries = (r.recoveries as Array<Record<string, any>>).map((x) => `${String(x.backAt - x.lostAt)} ms, ${String(x.attempts)} rounds, back on ${String(x.paths.join('+'))}`)
   const losses = (r.losses as Array<Record<string, any>> | undefined ?? []).map((l) => `${String(l.path)} ${String(l.kind)} ${String(l.error).slice(0, 100)}`)

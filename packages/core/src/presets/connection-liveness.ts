@@ -38,6 +38,7 @@ export class ConnectionLiveness implements Startable {
   private readonly lastData = new WeakMap<Connection, number>()
   private readonly watched = new WeakSet<Stream>()
   private readonly pinging = new WeakSet<Connection>()
+  private readonly closingSince = new WeakMap<Connection, number>()
   private timer?: ReturnType<typeof setInterval>
   private controller?: AbortController
 
@@ -66,12 +67,31 @@ export class ConnectionLiveness implements Startable {
   /** Watches new streams; pings each connection quiet for a whole interval. */
   private round (now = Date.now()): void {
     for (const connection of this.components.connectionManager.getConnections()) {
+      if (connection.status === 'closing') {
+        this.hurryClose(connection, now)
+        continue
+      }
       if (connection.status !== 'open') continue
       this.watch(connection)
       if (!this.lastData.has(connection)) this.lastData.set(connection, now)
       if (now - (this.lastData.get(connection) ?? now) < this.interval || this.pinging.has(connection)) continue
       this.pinging.add(connection)
       void this.ping(connection).finally(() => { this.pinging.delete(connection) })
+    }
+  }
+
+  /**
+   * A graceful close waits for the remote; when the remote is gone it waits
+   * forever and the connection (and whatever runs on it) lingers. One still
+   * closing after `pingInterval + pingTimeout` is aborted.
+   */
+  private hurryClose (connection: Connection, now: number): void {
+    const since = this.closingSince.get(connection)
+    if (since === undefined) {
+      this.closingSince.set(connection, now)
+    } else if (now - since >= this.interval + this.timeout) {
+      this.log('connection to %p still closing after %d ms, aborting it', connection.remotePeer, now - since)
+      connection.abort(new Error(`Close did not finish within ${now - since} ms`))
     }
   }
 
