@@ -1,6 +1,7 @@
 import { AbortError } from '@chiral/core'
 import { DataChannelMessageChannel } from '../channels/data-channel.js'
 import { CandidateQueue } from './candidate-queue.js'
+import { channelOpen } from './channel-open.js'
 import { IceFailedError, PeerConnectionLostError } from './errors.js'
 import { closePeerConnection } from './peer-connection.js'
 import { candidateToWire, withoutCandidates } from './sdp.js'
@@ -164,39 +165,19 @@ export class WebRTCSession {
     state.idleTimer = undefined
     const dc = this.pc.createDataChannel(protocol, { ordered: true, protocol })
     state.opening++
-    return new Promise<DataChannelMessageChannel>((resolve, reject) => {
-      const cleanup = (): void => {
-        state.opening--
-        clearTimeout(timer)
-        signal?.removeEventListener('abort', onAbort)
-        dc.removeEventListener('open', onOpen)
-      }
-      const onOpen = (): void => {
-        cleanup()
-        if (this.state.status !== 'open') {
-          dc.close()
-          reject(new PeerConnectionLostError(`Peer connection to ${this.remote} ended`))
-          return
-        }
-        resolve(this.adopt(dc))
-      }
-      const onAbort = (): void => {
-        cleanup()
-        dc.close()
-        this.idleCheck()
-        reject(new AbortError(undefined, { cause: signal?.reason }))
-      }
-      const timer = setTimeout(() => {
-        cleanup()
-        const err = new PeerConnectionLostError(`A new channel to ${this.remote} did not open within ${timeout} ms`)
-        this.close(err)
-        reject(err)
-      }, timeout)
-      if (signal?.aborted === true) { onAbort(); return }
-      signal?.addEventListener('abort', onAbort, { once: true })
-      if (dc.readyState === 'open') onOpen()
-      else dc.addEventListener('open', onOpen)
-    })
+    const outcome = await channelOpen(dc, timeout, signal).catch((err: Error) => err)
+    state.opening--
+    if (outcome === 'open' && this.state.status === 'open') return this.adopt(dc)
+    dc.close()
+    if (outcome instanceof Error) {
+      this.idleCheck()
+      throw outcome
+    }
+    const err = new PeerConnectionLostError(outcome === 'timeout'
+      ? `A new channel to ${this.remote} did not open within ${timeout} ms`
+      : `Peer connection to ${this.remote} ended`)
+    if (outcome === 'timeout') this.close(err)
+    throw err
   }
 
   /** Remote candidates waiting for the remote description. */
