@@ -26,7 +26,11 @@ export interface ScenarioInit {
   kind: 'browser-to-browser' | 'node-to-browser' | 'browser-to-node'
   /** Drop all UDP in the namespace, so no WebRTC path can work. */
   blockWebRTC: boolean
-  /** Drop all UDP once the page's badge says direct and an eighth of the file arrived (the direct path dies mid-transfer). */
+  /**
+   * The direct path dies mid-transfer: UDP passes until a third of the file's
+   * size has crossed, then all of it is dropped. The node caps each relayed
+   * connection so that the direct path has carried before the cut.
+   */
   cutDirectMidway?: boolean
   /** The downloading page turns direct paths off on its Settings page first. */
   downloaderDirectOff?: boolean
@@ -75,12 +79,22 @@ async function blockUdp (): Promise<void> {
   await exec('iptables', ['-w', '-I', 'INPUT', '-p', 'udp', '-j', 'DROP'])
 }
 
-/** Waits for the direct path to carry data, drops UDP, and waits for the page's badge to move to the relay. */
-async function cutDirect (page: Page): Promise<void> {
-  await waitForBadge(page, 'webrtc-direct', init.sizeBytes / 8)
-  await blockUdp()
-  note(`UDP dropped at ${await page.getByTestId('progress').evaluate((p) => (p as HTMLProgressElement).value)} bytes`)
+/**
+ * Lets `bytes` of UDP through, then drops the rest. Counting in the kernel
+ * makes the cut independent of how fast a LAN transfer outruns a test
+ * polling the page.
+ */
+async function cutUdpAfter (bytes: number): Promise<void> {
+  for (const chain of ['OUTPUT', 'INPUT']) {
+    await exec('iptables', ['-w', '-A', chain, '-p', 'udp', '-m', 'quota', '--quota', String(bytes), '-j', 'ACCEPT'])
+    await exec('iptables', ['-w', '-A', chain, '-p', 'udp', '-j', 'DROP'])
+  }
+}
+
+/** Waits for the page's badge to move to the relay once the direct path died. */
+async function waitForRelayBadge (page: Page): Promise<void> {
   await waitForBadge(page, 'relay', 0, 30_000)
+  note(`badge on the relay at ${await page.getByTestId('progress').evaluate((p) => (p as HTMLProgressElement).value)} bytes`)
 }
 
 async function main (): Promise<ScenarioResult> {
@@ -90,7 +104,13 @@ async function main (): Promise<ScenarioResult> {
   // The node listens on every address of the namespace; pages open it on
   // 127.0.0.1 (a secure context, as `npm start` does), while WebRTC finds
   // its candidates on the namespace's veth.
-  const node = await startChiralNode({ bundle: init.nodeBundle, host: '0.0.0.0', demoDir: init.demoDir, workDir: init.workDir })
+  const node = await startChiralNode({
+    bundle: init.nodeBundle,
+    host: '0.0.0.0',
+    demoDir: init.demoDir,
+    workDir: init.workDir,
+    args: init.cutDirectMidway === true ? ['--relay-rate-limit', '4MiB'] : []
+  })
   let browser: Browser | undefined
   let peer: NodePeer | undefined
   try {
@@ -104,8 +124,9 @@ async function main (): Promise<ScenarioResult> {
         const [a, b] = await Promise.all([openOnline(browser, node, '#/share'), openOnline(browser, node, '#/network')])
         if (init.downloaderDirectOff === true) await turnDirectOff(b)
         const share = await shareFile(a, name, content)
+        if (init.cutDirectMidway === true) await cutUdpAfter(Math.round(init.sizeBytes / 3))
         const download = await downloadFromLink(b, share.link, init.screenshotsDir, init.label, init.workDir, {
-          ...(init.cutDirectMidway === true ? { whileTransferring: cutDirect } : {})
+          ...(init.cutDirectMidway === true ? { whileTransferring: waitForRelayBadge } : {})
         }).catch(async (err: Error) => {
           // What the sharing side saw, for the failure report.
           await pathTable(a, join(init.screenshotsDir, `${init.label}-sharer-failed.png`)).catch(() => {})

@@ -23,6 +23,8 @@ export interface ChiralNodeInit {
   host: string
   demoDir: string
   workDir: string
+  /** More chiral-node flags. */
+  args?: string[]
 }
 
 export async function startChiralNode (init: ChiralNodeInit): Promise<ChiralNodeProcess> {
@@ -30,7 +32,8 @@ export async function startChiralNode (init: ChiralNodeInit): Promise<ChiralNode
     init.bundle,
     '--host', init.host, '--port', '0', '--tcp-port', '0', '--ws-port', '0',
     '--allow-private-addresses', '--key-file', join(init.workDir, 'node.key'),
-    '--demo-dir', init.demoDir, '--log-level', 'warn'
+    '--demo-dir', init.demoDir, '--log-level', 'warn',
+    ...(init.args ?? [])
   ], { cwd: init.workDir, stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env.PATH ?? '' } })
   let out = ''
   child.stdout.on('data', (d: Buffer) => { out += d.toString() })
