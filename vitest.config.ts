@@ -15,6 +15,7 @@ export default defineConfig({
       { extends: true, test: { name: 'core', root: 'packages/core', include: ['test/**/*.spec.ts'] } },
       { extends: true, test: { name: 'signaling', root: 'packages/signaling', include: ['test/**/*.spec.ts'] } },
       { extends: true, test: { name: 'transport', root: 'packages/transport', include: ['test/**/*.spec.ts'] } },
+      { extends: true, test: { name: 'peer', root: 'packages/peer', include: ['test/**/*.spec.ts'] } },
       { extends: true, test: { name: 'node-app', root: 'apps/node', include: ['test/**/*.spec.ts'] } },
       { extends: true, test: { name: 'e2e', root: 'test', include: ['**/*.spec.ts'], exclude: ['**/node_modules/**'] } }
     ]

@@ -28,7 +28,9 @@ export type { DcutrDialerInit, DcutrDialerNode } from './paths/dcutr.js'
 export { WebRTCPathDialer, createWebRTCPathDialer, DEFAULT_CONNECT_TIMEOUT } from './paths/webrtc.js'
 export type { WebRTCComponents, WebRTCInit } from './paths/webrtc.js'
 export { WebRTCListener, createWebRTCListener } from './paths/webrtc-listener.js'
-export type { WebRTCListenerInit, WebRTCListenerEvents, WebRTCChannelInfo, WebRTCChannelHandler } from './paths/webrtc-listener.js'
+export type {
+  WebRTCListenerInit, WebRTCListenerEvents, WebRTCChannelInfo, WebRTCChannelHandler, WebRTCOfferDetail, WebRTCSessionErrorDetail
+} from './paths/webrtc-listener.js'
 
 // Protocol
 export { TRANSFER_PROTOCOL, WIRE_ERROR_CODES } from './protocol/constants.js'
@@ -40,7 +42,7 @@ export type { TransferMessage } from './protocol/messages.js'
 export { blobSource, isContentSource } from './provider/content-source.js'
 export type { ContentSource, ShareInput } from './provider/content-source.js'
 export { Provider } from './provider/provider.js'
-export type { ProviderComponents, ProviderEvents, ProviderInit, SessionEventDetail, ShareOptions } from './provider/provider.js'
+export type { ProviderComponents, ProviderEvents, ProviderInit, ServeOptions, SessionEventDetail, ShareOptions } from './provider/provider.js'
 export type { ChunkHook, ServeSessionStats } from './provider/serve-session.js'
 
 // Race
@@ -51,7 +53,9 @@ export type { PathMemory, RemotePeerInit } from './race/remote-peer.js'
 export { PathSelector } from './race/path-selector.js'
 export type { ChannelPlan, PathRole, PathSelectorInit, RelayUse, Selection, SelectionContext } from './race/path-selector.js'
 export { PeerPaths } from './race/peer-paths.js'
-export type { PathDownDetail, PathEventDetail, PathReport, PathLoss, PathSwitchDetail, PeerPathsEvents, PeerPathsInit } from './race/peer-paths.js'
+export type {
+  PathDialingDetail, PathDownDetail, PathEventDetail, PathFailedDetail, PathReport, PathLoss, PathSwitchDetail, PeerPathsEvents, PeerPathsInit
+} from './race/peer-paths.js'
 export { tierOf, transition as transitionPath } from './race/path-state.js'
 export type { PathInfo, PathState, PathStatus, PathTier } from './race/path-state.js'
 

@@ -58,6 +58,17 @@ export interface ContentDiscoveryEvents {
 export interface FindProvidersOptions extends AbortOptions {
   /** Stop after this many providers (default: no limit). */
   limit?: number
+  /**
+   * Ask again, after `retryDelay`, when a DHT server answered but knew no
+   * provider, until the signal fires (default false: such an answer ends
+   * the search with `NoProvidersError`). A record may still be on its way
+   * to the server, or its provider may be announcing again after a restart.
+   */
+  keepLooking?: boolean
+  /** Pause between two searches that found nobody, ms (default 1 s). */
+  retryDelay?: number
+  /** Called before each search after the first, with its number (2, 3, …). */
+  onRetry?: (search: number) => void
 }
 
 /**
@@ -171,8 +182,8 @@ export class ContentDiscovery extends TypedEventEmitter<ContentDiscoveryEvents> 
    * query that no DHT server answered (none connected yet, or none reachable)
    * is asked again after a pause until the signal (default:
    * `defaultTimeout`) fires. Throws `NoProvidersError` when a query that a
-   * DHT server answered ends, or the signal fires, before any provider was
-   * found; `InvalidContentIdError` for a bad id.
+   * DHT server answered ends (unless `keepLooking`), or the signal fires,
+   * before any provider was found; `InvalidContentIdError` for a bad id.
    */
   async * findProviders (cid: CID | string, options: FindProvidersOptions = {}): AsyncGenerator<ProviderInfo> {
     const id = parseContentId(cid)
@@ -180,8 +191,10 @@ export class ContentDiscovery extends TypedEventEmitter<ContentDiscoveryEvents> 
     const seen = new Set<string>()
     const self = this.node.peerId
     let delay = FIRST_RETRY_DELAY
+    let search = 1
     try {
-      for (;;) {
+      for (;; search++) {
+        if (search > 1) options.onRetry?.(search)
         let answered = 0
         const onProgress = (evt: CustomEvent<{ messageName?: string, from?: PeerId }>): void => {
           if (evt.type === 'kad-dht:query:peer-response' && evt.detail.messageName === 'GET_PROVIDERS' && evt.detail.from?.equals(self) === false) answered++
@@ -192,7 +205,13 @@ export class ContentDiscovery extends TypedEventEmitter<ContentDiscoveryEvents> 
           yield { peerId: provider.id, multiaddrs: await this.addressesOf(provider.id, provider.multiaddrs) }
           if (options.limit !== undefined && seen.size >= options.limit) return
         }
-        if (seen.size > 0 || answered > 0) break
+        if (seen.size > 0) break
+        if (answered > 0) {
+          if (options.keepLooking !== true) break
+          this.log('no provider of %s known yet, asking again', id.toString())
+          await sleep(options.retryDelay ?? 1000, signal)
+          continue
+        }
         this.log('no DHT server answered a search for %s, asking again in %d ms', id.toString(), delay)
         await sleep(delay, signal)
         delay = Math.min(delay * 2, MAX_RETRY_DELAY)

@@ -20,6 +20,23 @@ export interface WebRTCChannelInfo {
   session: string
   /** The signaling route the offer came by. */
   route: SignalingRoute
+  /** From the offer to this open channel, ms (the first channel of a connection only). */
+  setupMs?: number
+}
+
+/** An offer arrived: an incoming direct-path attempt starts. */
+export interface WebRTCOfferDetail {
+  from: string
+  session: string
+  route: SignalingRoute
+}
+
+/** An incoming attempt failed: `setupMs` is how long it tried. */
+export interface WebRTCSessionErrorDetail {
+  from: string
+  session: string
+  error: Error
+  setupMs: number
 }
 
 /** Serves one incoming channel; the handler owns it (and closes it when done). */
@@ -31,10 +48,12 @@ export interface WebRTCListenerInit extends WebRTCInit {
 }
 
 export interface WebRTCListenerEvents {
+  /** An offer was accepted: a peer connection is being set up. */
+  'offer': CustomEvent<WebRTCOfferDetail>
   /** A channel was opened and handed to its protocol's handler. */
   'channel': CustomEvent<WebRTCChannelInfo>
   /** An incoming attempt failed (ICE failure, timeout, unserved protocol). */
-  'session:error': CustomEvent<{ from: string, session: string, error: Error }>
+  'session:error': CustomEvent<WebRTCSessionErrorDetail>
 }
 
 /** Candidates held for a session whose offer has not arrived (yet). */
@@ -129,6 +148,7 @@ export class WebRTCListener extends TypedEventEmitter<WebRTCListenerEvents> impl
       return
     }
     const Ctor = resolvePeerConnection(this.components.RTCPeerConnection)
+    const offeredAt = Date.now()
     const session: WebRTCSession = new WebRTCSession({
       role: 'answerer',
       remote: from,
@@ -153,10 +173,11 @@ export class WebRTCListener extends TypedEventEmitter<WebRTCListenerEvents> impl
       this.early.delete(key)
       for (const candidate of held.candidates) session.handle({ type: 'candidate', candidate, session: id })
     }
+    this.safeDispatchEvent('offer', { detail: { from, session: id, route } })
     session.accept(sdp).then((channel) => {
-      this.serve(channel, { from, protocol: channel.protocol, session: id, route })
+      this.serve(channel, { from, protocol: channel.protocol, session: id, route, setupMs: Date.now() - offeredAt })
     }, (error: Error) => {
-      this.safeDispatchEvent('session:error', { detail: { from, session: id, error } })
+      this.safeDispatchEvent('session:error', { detail: { from, session: id, error, setupMs: Date.now() - offeredAt } })
     })
   }
 
@@ -166,7 +187,7 @@ export class WebRTCListener extends TypedEventEmitter<WebRTCListenerEvents> impl
     if (handler == null) {
       const error = new ProtocolNotServedError(`No handler for ${channel.protocol}`)
       channel.abort(error)
-      this.safeDispatchEvent('session:error', { detail: { from: info.from, session: info.session, error } })
+      this.safeDispatchEvent('session:error', { detail: { from: info.from, session: info.session, error, setupMs: info.setupMs ?? 0 } })
       return
     }
     handler(channel, info)

@@ -36,14 +36,30 @@ export interface ShareOptions extends AbortOptions {
 }
 
 export interface SessionEventDetail {
+  /** This provider's id for the session, unique while it runs. */
+  id: number
   /** How the session's bytes travel. */
   method: string
+  /** The receiving peer, when the channel's path knows it. */
+  peerId?: string
+  /** The content id the receiver opened (from `session:content` on). */
+  cid?: string
+  /** When the session started (ms since epoch). */
+  startedAt: number
+  /** What it sent (on `session:close`). */
   stats?: ServeSessionStats
 }
 
 export interface ProviderEvents {
   'session:open': CustomEvent<SessionEventDetail>
+  /** The receiver asked for a content id on the session. */
+  'session:content': CustomEvent<SessionEventDetail>
   'session:close': CustomEvent<SessionEventDetail>
+}
+
+export interface ServeOptions extends AbortOptions {
+  /** The receiving peer, for the session events. */
+  peerId?: string
 }
 
 /**
@@ -66,6 +82,7 @@ export class Provider<Input = never> extends TypedEventEmitter<ProviderEvents> i
   private readonly log: Logger
   private controller?: AbortController
   private readonly sessions = new Set<Promise<unknown>>()
+  private sessionCount = 0
 
   constructor (components: ProviderComponents, init: ProviderInit, openSource: OpenSource<Input>) {
     super()
@@ -87,7 +104,7 @@ export class Provider<Input = never> extends TypedEventEmitter<ProviderEvents> i
     if (node != null) {
       await node.handle(this.protocol, async (stream, connection) => {
         const channel = libp2pStreamChannel(stream, { method: methodOfConnection(connection) })
-        await this.serve(channel).catch((err: Error) => { this.log.error('session failed - %e', err) })
+        await this.serve(channel, { peerId: connection.remotePeer.toString() }).catch((err: Error) => { this.log.error('session failed - %e', err) })
       }, { runOnLimitedConnection: true, maxInboundStreams: this.init.maxInboundStreams ?? 32 })
     }
   }
@@ -138,21 +155,31 @@ export class Provider<Input = never> extends TypedEventEmitter<ProviderEvents> i
   }
 
   /** Runs one provider session on `channel` until the receiver ends it. */
-  async serve (channel: MessageChannel, options: AbortOptions = {}): Promise<ServeSessionStats> {
+  async serve (channel: MessageChannel, options: ServeOptions = {}): Promise<ServeSessionStats> {
     const controller = this.controller
     if (controller == null) throw new NotStartedError('Provider is not started')
     const signal = options.signal == null ? controller.signal : AbortSignal.any([controller.signal, options.signal])
-    this.safeDispatchEvent('session:open', { detail: { method: channel.method } })
+    const detail: SessionEventDetail = {
+      id: ++this.sessionCount,
+      method: channel.method,
+      ...(options.peerId === undefined ? {} : { peerId: options.peerId }),
+      startedAt: Date.now()
+    }
+    this.safeDispatchEvent('session:open', { detail: { ...detail } })
     const session = serveSession(channel, {
       lookup: (cid) => this.shared.get(cid.toString()),
       log: this.log,
       signal,
+      onOpen: (cid) => {
+        detail.cid = cid
+        this.safeDispatchEvent('session:content', { detail: { ...detail } })
+      },
       ...(this.init.chunkHook == null ? {} : { chunkHook: this.init.chunkHook })
     })
     this.sessions.add(session)
     try {
       const stats = await session
-      this.safeDispatchEvent('session:close', { detail: { method: channel.method, stats } })
+      this.safeDispatchEvent('session:close', { detail: { ...detail, stats } })
       return stats
     } finally {
       this.sessions.delete(session)

@@ -26,12 +26,16 @@ export interface ServeSessionInit {
   chunkHook?: ChunkHook
   /** Called after each chunk was handed to the channel. */
   onChunkSent?(bytes: number): void
+  /** Called when the receiver opens a content id. */
+  onOpen?(cid: string): void
 }
 
 /** What one session sent. */
 export interface ServeSessionStats {
   chunks: number
   bytes: number
+  /** The content id the receiver opened, once it did. */
+  cid?: string
 }
 
 /**
@@ -89,6 +93,8 @@ export async function serveSession (channel: MessageChannel, init: ServeSessionI
       switch (message.type) {
         case 'open': {
           content = init.lookup(message.cid)
+          stats.cid = message.cid.toString()
+          init.onOpen?.(stats.cid)
           if (content == null) {
             log('unknown content %s', message.cid)
             await channel.send(encodeError(undefined, 'content-not-found', `No content ${message.cid.toString()} here`), { signal })

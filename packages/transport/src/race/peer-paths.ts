@@ -16,6 +16,19 @@ export interface PathDownDetail extends PathEventDetail {
   error?: string
 }
 
+/** A dial of a path started (`attempt` counts the dials of this path in this fetch, from 1). */
+export interface PathDialingDetail {
+  peerId: string
+  path: string
+  method: TransferMethod
+  attempt: number
+}
+
+/** A dial of a path gave no channel: `setupMs` is how long it tried. */
+export interface PathFailedDetail extends PathEventDetail {
+  error: string
+}
+
 export interface PathSwitchDetail {
   peerId: string
   from?: string
@@ -27,6 +40,8 @@ export interface PathSwitchDetail {
 }
 
 export interface PeerPathsEvents {
+  'path:dialing': CustomEvent<PathDialingDetail>
+  'path:failed': CustomEvent<PathFailedDetail>
   'path:up': CustomEvent<PathEventDetail>
   'path:down': CustomEvent<PathDownDetail>
   'path:switch': CustomEvent<PathSwitchDetail>
@@ -104,6 +119,8 @@ export class PeerPaths extends TypedEventEmitter<PeerPathsEvents> {
   private active?: string
   /** What the selector last did with each path, by path name. */
   private readonly roles = new Map<string, PathRole>()
+  /** Dials started per path name. */
+  private readonly dials = new Map<string, number>()
 
   constructor (peerId: string, transfer: Transfer, selector: PathSelector, init: PeerPathsInit = {}) {
     super()
@@ -135,6 +152,9 @@ export class PeerPaths extends TypedEventEmitter<PeerPathsEvents> {
       if (info.state.status === 'down') this.earlierBytes.set(name, (this.earlierBytes.get(name) ?? 0) + info.state.channel.bytes)
       info.state = transition(info.state, { status: 'dialing', startedAt })
     }
+    const attempt = (this.dials.get(name) ?? 0) + 1
+    this.dials.set(name, attempt)
+    this.safeDispatchEvent('path:dialing', { detail: { peerId: this.peerId, path: name, method, attempt } })
     this.reselect()
   }
 
@@ -160,8 +180,11 @@ export class PeerPaths extends TypedEventEmitter<PeerPathsEvents> {
   /** The dial of path `name` failed. */
   failed (name: string, error: Error): void {
     const info = this.require(name)
-    info.state = transition(info.state, { status: 'failed', startedAt: info.state.startedAt, setupMs: Date.now() - info.state.startedAt, error })
-    this.lossLog.push({ path: name, method: info.method, kind: 'dial-failed', at: Date.now(), error: describeError(error) })
+    const setupMs = Date.now() - info.state.startedAt
+    info.state = transition(info.state, { status: 'failed', startedAt: info.state.startedAt, setupMs, error })
+    const message = describeError(error)
+    this.lossLog.push({ path: name, method: info.method, kind: 'dial-failed', at: Date.now(), error: message })
+    this.safeDispatchEvent('path:failed', { detail: { peerId: this.peerId, path: name, method: info.method, setupMs, error: message } })
     this.reselect()
   }
 

@@ -6,7 +6,7 @@ import { PeerPaths } from './peer-paths.js'
 import { RemotePeer } from './remote-peer.js'
 import type { PathSelectorInit } from './path-selector.js'
 import type { RemotePeerInit } from './remote-peer.js'
-import type { PathDownDetail, PathEventDetail, PathReport, PathSwitchDetail, PeerPathsEvents, PeerPathsInit } from './peer-paths.js'
+import type { PeerPathsEvents, PeerPathsInit } from './peer-paths.js'
 import type { Transfer } from '../receiver/transfer.js'
 import type { AbortOptions, PathDialer, PeerTarget } from '@chiral/core'
 
@@ -123,10 +123,10 @@ export class PathRace extends TypedEventEmitter<PathRaceEvents> {
   private newPeer (transfer: Transfer, target: PeerTarget, options: RunOptions): PeerPaths {
     const peer = new PeerPaths(target.peerId, transfer, new PathSelector(this.init), this.init)
     options.onPeer?.(peer)
-    const forward = <K extends keyof PathRaceEvents>(type: K) => (event: Event): void => {
-      this.safeDispatchEvent(type, { detail: (event as CustomEvent).detail as PathEventDetail & PathDownDetail & PathSwitchDetail })
+    const forward = (type: keyof PathRaceEvents) => (event: Event): void => {
+      this.safeDispatchEvent(type, { detail: (event as CustomEvent).detail })
     }
-    const listeners = (['path:up', 'path:down', 'path:switch'] as const).map((type) => [type, forward(type)] as const)
+    const listeners = (['path:dialing', 'path:failed', 'path:up', 'path:down', 'path:switch'] as const).map((type) => [type, forward(type)] as const)
     for (const [type, fn] of listeners) peer.addEventListener(type, fn)
     void transfer.result.finally(() => {
       for (const [type, fn] of listeners) peer.removeEventListener(type, fn)

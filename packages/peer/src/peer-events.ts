@@ -1,0 +1,59 @@
+/** The events a peer emits: one place to watch paths, transfers, serving and reachability. */
+import type { PeerState } from './peer-state.js'
+import type { AnnounceEventDetail } from '@chiral/core'
+import type { ConnectionStatus } from '@chiral/signaling'
+import type {
+  PathDialingDetail, PathDownDetail, PathEventDetail, PathFailedDetail, PathSwitchDetail, SessionEventDetail,
+  TransferProgress, WebRTCChannelInfo, WebRTCOfferDetail, WebRTCSessionErrorDetail
+} from '@chiral/transport'
+
+/** How others can reach this peer. */
+export interface ReachabilityDetail {
+  /** This peer's relay circuit addresses (one per relay reservation). */
+  relayAddresses: string[]
+  /** The signaling client's state (`undefined` without a signaling server). */
+  signaling?: ConnectionStatus
+}
+
+export interface SignalingStateDetail {
+  status: ConnectionStatus
+  attempt: number
+  /** Until the next reconnect attempt, ms (while backing off). */
+  delay?: number
+}
+
+export interface TransferProgressDetail {
+  cid: string
+  progress: TransferProgress
+}
+
+export interface FindingDetail {
+  cid: string
+  /** The search's number: 1, then 2, 3, … while nobody is known yet. */
+  search: number
+}
+
+export interface PeerEvents {
+  'state': CustomEvent<PeerState>
+  /** Outgoing paths (this peer fetches): a dial started, a path is up, a dial failed, a path went down, new requests moved. */
+  'path:dialing': CustomEvent<PathDialingDetail>
+  'path:up': CustomEvent<PathEventDetail>
+  'path:failed': CustomEvent<PathFailedDetail>
+  'path:down': CustomEvent<PathDownDetail>
+  'path:switch': CustomEvent<PathSwitchDetail>
+  /** Incoming direct paths (another peer fetches from this one): an offer arrived, its channel opened, or it failed. */
+  'incoming:offer': CustomEvent<WebRTCOfferDetail>
+  'incoming:open': CustomEvent<WebRTCChannelInfo>
+  'incoming:failed': CustomEvent<WebRTCSessionErrorDetail>
+  /** Transfers this peer serves, on any path: opened, content asked for, ended (with what was sent). */
+  'serve:open': CustomEvent<SessionEventDetail>
+  'serve:content': CustomEvent<SessionEventDetail>
+  'serve:close': CustomEvent<SessionEventDetail>
+  /** A fetch looks for providers (again). */
+  'fetch:finding': CustomEvent<FindingDetail>
+  'fetch:progress': CustomEvent<TransferProgressDetail>
+  /** An announcement or re-announcement reached the DHT (or failed: `error`). */
+  'announce': CustomEvent<AnnounceEventDetail>
+  'reachability': CustomEvent<ReachabilityDetail>
+  'signaling': CustomEvent<SignalingStateDetail>
+}

@@ -1,0 +1,370 @@
+/**
+ * The one object an application holds: a libp2p node (relay reservations,
+ * DHT), a signaling client, provider discovery, a provider, the WebRTC
+ * listener and a receiver racing the paths, all under one key.
+ *
+ *   const peer = createPeer({ signaling: 'wss://node.example:9000' })
+ *   await peer.start()
+ *   const { cid, link } = await peer.share('./photo.jpg')      // elsewhere:
+ *   const result = await peer.fetch(link, { destination: '.' })
+ *   await peer.stop()
+ *
+ * See `peer-state.ts` for the lifecycle and `peer-events.ts` for the events.
+ */
+import { AbortError, createDiscovery, InvalidArgumentError, isChiralError, NotStartedError, relayAddresses, waitForRelayReservation } from '@chiral/core'
+import { createHybridSignaling, createLibp2pSignaling, createWebSocketSignaling } from '@chiral/signaling'
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import { TypedEventEmitter } from 'main-event'
+import { RelayUnreachableError } from './errors.js'
+import { createPathSet } from './path-set.js'
+import {
+  DEFAULT_ANNOUNCE_TIMEOUT, DEFAULT_DIRECT_CONNECT_TIMEOUT, DEFAULT_FIND_TIMEOUT, DEFAULT_RELAY_TIMEOUT, defaultPaths
+} from './peer-init.js'
+import { transition } from './peer-state.js'
+import { onPrivateNetwork } from './private-network.js'
+import { fetchRelayAddrs } from './relay-discovery.js'
+import { contentIdOf, demoUrlOf, shareLink } from './share-link.js'
+import type { PathSet } from './path-set.js'
+import type { PeerEvents } from './peer-events.js'
+import type { PeerInit } from './peer-init.js'
+import type { PeerState } from './peer-state.js'
+import type { Platform } from './platform.js'
+import type { AbortOptions, ChiralNode, ContentDiscovery, Manifest, PeerTarget, ProviderInfo, Signaling, Startable } from '@chiral/core'
+import type { WebSocketSignaling } from '@chiral/signaling'
+import type { ContentSource, FetchResult, Provider, Receiver, ShareOptions, TransferProgress } from '@chiral/transport'
+import type { PrivateKey } from '@libp2p/interface'
+
+export interface PeerShareOptions extends ShareOptions {
+  /** Announce the content id on the DHT so others find this peer (default true). */
+  announce?: boolean
+}
+
+export interface SharedContent {
+  cid: string
+  /** A link that opens the demo's download page for it (absent without a signaling server or `linkBase`). */
+  link?: string
+  manifest: Manifest
+}
+
+export interface PeerFetchOptions extends AbortOptions {
+  /** Node: directory for the file (and its `.part` + resume record while it arrives); without it a Blob. */
+  destination?: string
+  /** Node: the file's name instead of the manifest's (sanitised either way). */
+  fileName?: string
+  /** Node: replace a file of that name instead of picking `name (1).ext`. */
+  overwrite?: boolean
+  onProgress?: (progress: TransferProgress) => void
+  /** Who to fetch from (default: the DHT's providers). */
+  providers?: Array<PeerTarget | ProviderInfo>
+  /** How long to look for providers, ms (default: the peer's `findTimeout`). */
+  findTimeout?: number
+  /** This fetch's retry budget per outage, ms. */
+  retryBudget?: number
+}
+
+/** What a running peer is made of, for apps that need more than the peer's own methods. */
+export interface PeerComponents<Input> {
+  node: ChiralNode
+  discovery: ContentDiscovery
+  provider: Provider<Input>
+  receiver: Receiver
+  signaling?: Signaling
+  paths: PathSet
+}
+
+export class ChiralPeer<Input = never> extends TypedEventEmitter<PeerEvents> implements Startable {
+  private readonly init: PeerInit
+  private readonly platform: Platform<Input>
+  private current: PeerState = { status: 'idle' }
+  private parts?: PeerComponents<Input>
+  private wsClient?: WebSocketSignaling
+  private key?: PrivateKey
+  private relayList: string[] = []
+  private readonly cleanups: Array<() => void> = []
+
+  constructor (init: PeerInit, platform: Platform<Input>) {
+    super()
+    if (init.signaling === undefined && (init.relays === undefined || init.relays.length === 0)) {
+      throw new InvalidArgumentError('A peer needs a signaling server URL (signaling) or relay multiaddrs (relays)')
+    }
+    if (init.signaling !== undefined) {
+      try {
+        const url = new URL(init.signaling)
+        if (url.protocol !== 'ws:' && url.protocol !== 'wss:') throw new Error('not ws: or wss:')
+      } catch {
+        throw new InvalidArgumentError(`The signaling server URL must be ws://… or wss://…, not ${init.signaling}`)
+      }
+    }
+    this.init = init
+    this.platform = platform
+  }
+
+  get state (): PeerState {
+    return this.current
+  }
+
+  /** This peer's id (libp2p PeerId, also its signaling id), once started. */
+  get peerId (): string {
+    return this.running().node.peerId.toString()
+  }
+
+  /** The relays this peer uses (given, or asked from the signaling server's node). */
+  get relays (): string[] {
+    return [...this.relayList]
+  }
+
+  /** This peer's relay circuit addresses: how others reach it. */
+  get relayAddresses (): string[] {
+    return this.parts === undefined ? [] : relayAddresses(this.parts.node).map(String)
+  }
+
+  /** The parts of a running peer. */
+  get components (): PeerComponents<Input> {
+    return this.running()
+  }
+
+  /**
+   * Starts every part; resolves once the peer holds a relay reservation (see
+   * `relayTimeout`). Rejects with `RelayUnreachableError`, `RelayLookupError`
+   * or `AbortError`, leaving nothing running.
+   */
+  async start (options: AbortOptions = {}): Promise<void> {
+    if (this.current.status === 'running' || this.current.status === 'starting') return
+    this.move({ status: 'starting', step: 'finding the relay' })
+    try {
+      await this.boot(options)
+      this.move({ status: 'running', since: Date.now() })
+    } catch (err) {
+      this.move({ status: 'failed', error: err as Error })
+      await this.teardown()
+      this.move({ status: 'stopped' })
+      if (options.signal?.aborted === true) throw new AbortError('Peer start aborted', { cause: err })
+      throw err
+    }
+  }
+
+  /** Stops every part: running fetches fail with `AbortError`, nothing is left running (a Node process can exit). */
+  async stop (): Promise<void> {
+    if (this.current.status === 'idle' || this.current.status === 'stopped') return
+    if (this.current.status === 'stopping') return
+    this.move({ status: 'stopping' })
+    await this.teardown()
+    this.move({ status: 'stopped' })
+  }
+
+  /**
+   * Shares content (Node: a file path; everywhere: a Blob/File or a
+   * `ContentSource`): hashes it with progress, serves it and announces it.
+   * If the announcement fails the content is not kept shared.
+   */
+  async share (input: Input | Blob | ContentSource, options: PeerShareOptions = {}): Promise<SharedContent> {
+    const { provider, discovery } = this.running()
+    const manifest = await provider.share(input, options)
+    const cid = manifest.cid.toString()
+    if (options.announce !== false) {
+      const signal = AbortSignal.any([AbortSignal.timeout(this.init.announceTimeout ?? DEFAULT_ANNOUNCE_TIMEOUT), ...(options.signal === undefined ? [] : [options.signal])])
+      try {
+        await discovery.announce(cid, { signal })
+      } catch (err) {
+        await provider.unshare(cid).catch(() => {})
+        if (options.signal?.aborted === true) throw new AbortError(`Sharing ${cid} aborted`, { cause: err })
+        throw err
+      }
+    }
+    const base = this.linkBase()
+    return { cid, manifest, ...(base === undefined ? {} : { link: shareLink(base, cid) }) }
+  }
+
+  /** Stops serving and announcing a content id. */
+  async unshare (cid: string, options: AbortOptions = {}): Promise<void> {
+    const { provider, discovery } = this.running()
+    const id = contentIdOf(cid)
+    await discovery.withdraw(id, options).catch(() => {})
+    await provider.unshare(id)
+  }
+
+  /**
+   * Fetches a content id or share link: finds providers (asking again while
+   * none is known, up to `findTimeout`), races the paths to them, verifies
+   * every chunk. Rejects with `InvalidContentIdError` for bad input,
+   * `NoProvidersError`, `PathsLostError`, a provider's fault, or — whatever
+   * was running when the signal fired — `AbortError` (`aborted`).
+   */
+  async fetch (input: string, options: PeerFetchOptions = {}): Promise<FetchResult> {
+    const { receiver } = this.running()
+    const cid = contentIdOf(input)
+    const { signal } = options
+    try {
+      const providers = options.providers ?? await this.findProviders(cid, options)
+      return await receiver.fetch(cid, {
+        providers,
+        ...(signal === undefined ? {} : { signal }),
+        ...(options.destination === undefined ? {} : { destination: options.destination }),
+        ...(options.fileName === undefined ? {} : { fileName: options.fileName }),
+        ...(options.overwrite === undefined ? {} : { overwrite: options.overwrite }),
+        ...(options.retryBudget === undefined ? {} : { retryBudget: options.retryBudget }),
+        onProgress: (progress) => {
+          options.onProgress?.(progress)
+          this.safeDispatchEvent('fetch:progress', { detail: { cid, progress } })
+        }
+      })
+    } catch (err) {
+      if (signal?.aborted === true && !isChiralError(err, 'aborted')) throw new AbortError(`Fetch of ${cid} aborted`, { cause: err })
+      if (signal?.aborted === true) throw err
+      if (this.current.status !== 'running' && !isChiralError(err, 'aborted')) throw new AbortError(`Fetch of ${cid} aborted: the peer stopped`, { cause: err })
+      throw err
+    }
+  }
+
+  private async findProviders (cid: string, options: PeerFetchOptions): Promise<ProviderInfo[]> {
+    const { discovery } = this.running()
+    const limit = AbortSignal.timeout(options.findTimeout ?? this.init.findTimeout ?? DEFAULT_FIND_TIMEOUT)
+    const signal = options.signal === undefined ? limit : AbortSignal.any([options.signal, limit])
+    this.safeDispatchEvent('fetch:finding', { detail: { cid, search: 1 } })
+    const providers: ProviderInfo[] = []
+    for await (const p of discovery.findProviders(cid, {
+      signal,
+      limit: 3,
+      keepLooking: true,
+      onRetry: (search) => { this.safeDispatchEvent('fetch:finding', { detail: { cid, search } }) }
+    })) providers.push(p)
+    return providers
+  }
+
+  private async boot (options: AbortOptions): Promise<void> {
+    const init = this.init
+    const { platform } = this
+    const signal = options.signal
+    this.relayList = init.relays !== undefined && init.relays.length > 0
+      ? [...init.relays]
+      : await fetchRelayAddrs(init.signaling!, { browser: platform.browser }, { signal: AbortSignal.any([AbortSignal.timeout(10_000), ...(signal === undefined ? [] : [signal])]) })
+    this.move({ status: 'starting', step: 'starting the node' })
+    // A node on a private network: private addresses are how everyone is reached, public STUN adds nothing.
+    const local = onPrivateNetwork([...(init.signaling === undefined ? [] : [init.signaling]), ...this.relayList])
+    const allowPrivate = init.allowPrivateAddresses ?? local
+    const iceServers = init.iceServers ?? (local ? [] : undefined)
+    this.key = init.privateKey ?? this.key ?? await generateKeyPair('Ed25519')
+    const node = await platform.createNode({
+      role: platform.role,
+      privateKey: this.key,
+      relays: this.relayList,
+      listen: ['/p2p-circuit'],
+      allowPrivateAddresses: allowPrivate,
+      ...(init.liveness === undefined ? {} : { liveness: init.liveness }),
+      ...(init.directTcp === undefined || platform.role !== 'peer' ? {} : { directTcp: init.directTcp })
+    })
+    const partial: Partial<PeerComponents<Input>> = { node }
+    this.parts = partial as PeerComponents<Input>
+    this.on(node, 'self:peer:update', () => { this.reachability() })
+    await node.start()
+
+    this.move({ status: 'starting', step: 'connecting to the signaling server' })
+    const signaling = this.createSignaling(node)
+    if (signaling !== undefined) {
+      partial.signaling = signaling
+      await signaling.start()
+    }
+    partial.discovery = createDiscovery(node)
+    this.on(partial.discovery, 'announce', (e) => { this.safeDispatchEvent('announce', { detail: e.detail }) })
+    await partial.discovery.start()
+    const provider = platform.createProvider({ node }, init.provider ?? {})
+    partial.provider = provider
+    for (const [from, to] of [['session:open', 'serve:open'], ['session:content', 'serve:content'], ['session:close', 'serve:close']] as const) {
+      this.on(provider, from, (e) => { this.safeDispatchEvent(to, { detail: e.detail }) })
+    }
+    await provider.start()
+    const paths = createPathSet({
+      node,
+      provider: provider as Provider<unknown>,
+      ...(signaling === undefined ? {} : { signaling }),
+      ...(platform.RTCPeerConnection === undefined ? {} : { RTCPeerConnection: platform.RTCPeerConnection })
+    }, {
+      paths: init.paths ?? defaultPaths(init),
+      answerDirect: init.direct !== false,
+      rtc: { ...(iceServers === undefined ? {} : { iceServers }), connectTimeout: init.directConnectTimeout ?? DEFAULT_DIRECT_CONNECT_TIMEOUT }
+    })
+    partial.paths = paths
+    if (paths.listener !== undefined) {
+      for (const [from, to] of [['offer', 'incoming:offer'], ['channel', 'incoming:open'], ['session:error', 'incoming:failed']] as const) {
+        this.on(paths.listener, from, (e) => { this.safeDispatchEvent(to, { detail: e.detail }) })
+      }
+    }
+    await paths.start()
+    const receiver = platform.createReceiver({ node, discovery: partial.discovery, dialers: paths.dialers }, init.receiver ?? {})
+    partial.receiver = receiver
+    for (const type of ['path:dialing', 'path:up', 'path:failed', 'path:down', 'path:switch'] as const) {
+      this.on(receiver.race, type, (e) => { this.safeDispatchEvent(type, { detail: e.detail }) })
+    }
+    await receiver.start()
+
+    const relayTimeout = init.relayTimeout ?? DEFAULT_RELAY_TIMEOUT
+    if (relayTimeout > 0) {
+      this.move({ status: 'starting', step: 'reserving a relay slot' })
+      try {
+        await waitForRelayReservation(node, { signal: AbortSignal.any([AbortSignal.timeout(relayTimeout), ...(signal === undefined ? [] : [signal])]) })
+      } catch (err) {
+        if (signal?.aborted === true) throw err
+        throw new RelayUnreachableError(`No relay reservation within ${relayTimeout / 1000} s on ${this.relayList.join(', ')}`, { cause: err })
+      }
+    }
+    this.reachability()
+  }
+
+  private createSignaling (node: ChiralNode): Signaling | undefined {
+    const url = this.init.signaling
+    if (url === undefined) return undefined
+    const ws = createWebSocketSignaling({
+      url,
+      privateKey: this.key!,
+      ...(this.platform.WebSocket === undefined ? {} : { WebSocket: this.platform.WebSocket })
+    })
+    this.wsClient = ws
+    this.on(ws, 'state', (e) => {
+      const { status, attempt, delay } = e.detail as { status: PeerEvents['signaling']['detail']['status'], attempt: number, delay?: number }
+      this.safeDispatchEvent('signaling', { detail: { status, attempt, ...(typeof delay === 'number' ? { delay } : {}) } })
+      this.reachability()
+    })
+    if (this.init.signalingMode !== 'hybrid') return ws
+    return createHybridSignaling({ libp2p: createLibp2pSignaling({ node }), websocket: ws })
+  }
+
+  private async teardown (): Promise<void> {
+    const parts = this.parts as Partial<PeerComponents<Input>> | undefined
+    this.parts = undefined
+    for (const cleanup of this.cleanups.splice(0)) cleanup()
+    if (parts === undefined) return
+    await parts.receiver?.stop().catch(() => {})
+    await parts.paths?.stop().catch(() => {})
+    await parts.provider?.stop().catch(() => {})
+    await parts.discovery?.stop().catch(() => {})
+    await parts.signaling?.stop().catch(() => {})
+    try { await parts.node?.stop() } catch {}
+    this.wsClient = undefined
+  }
+
+  private reachability (): void {
+    const status = this.wsClient?.status
+    this.safeDispatchEvent('reachability', { detail: { relayAddresses: this.relayAddresses, ...(status === undefined ? {} : { signaling: status }) } })
+  }
+
+  private linkBase (): string | undefined {
+    return this.init.linkBase ?? (this.init.signaling === undefined ? undefined : demoUrlOf(this.init.signaling))
+  }
+
+  private running (): PeerComponents<Input> {
+    if (this.current.status !== 'running' || this.parts === undefined) throw new NotStartedError(`The peer is ${this.current.status}, not running: call start() first`)
+    return this.parts
+  }
+
+  private move (next: PeerState): void {
+    this.current = transition(this.current, next)
+    this.safeDispatchEvent('state', { detail: next })
+  }
+
+  /** Adds a listener that `teardown()` removes. */
+  private on<T extends EventTarget> (target: T, type: string, fn: (e: CustomEvent) => void): void {
+    const listener = fn as EventListener
+    target.addEventListener(type, listener)
+    this.cleanups.push(() => { target.removeEventListener(type, listener) })
+  }
+}

@@ -1,0 +1,70 @@
+/**
+ * Finds the relay multiaddrs of the node that runs a signaling server, when
+ * a peer is given none: the node reports its libp2p addresses at `/health`
+ * on the signaling server's host and port.
+ */
+import { ChiralError } from '@chiral/core'
+import type { AbortOptions } from '@chiral/core'
+
+/** The node that runs the signaling server could not tell its relay addresses. */
+export class RelayLookupError extends ChiralError {
+  static override readonly code = 'relay-lookup-failed'
+}
+
+export interface HealthLike {
+  peerId?: unknown
+  multiaddrs?: unknown
+}
+
+export interface RelayPick {
+  /** Browsers dial WebSockets only; Node prefers TCP. */
+  browser: boolean
+  /** Addresses on this host first (the one the signaling URL names). */
+  preferHost?: string
+}
+
+/** The relay addresses in a node's health report a peer of this kind can dial, `preferHost`'s first. */
+export function relayAddrsFromHealth (health: HealthLike, pick: RelayPick): string[] {
+  if (!Array.isArray(health.multiaddrs)) return []
+  const all = health.multiaddrs
+    .filter((a): a is string => typeof a === 'string')
+    .filter((a) => !a.includes('/p2p-circuit') && /\/p2p\/[^/]+$/.test(a))
+  const ws = all.filter((a) => /\/(ws|wss|tls\/ws)(\/|$)/.test(a))
+  const tcp = all.filter((a) => /\/tcp\/\d+\/p2p\//.test(a))
+  const usable = pick.browser ? ws : (tcp.length > 0 ? tcp : ws)
+  if (pick.preferHost === undefined) return usable
+  const same = usable.filter((a) => hostOf(a) === pick.preferHost)
+  return same.length > 0 ? same : usable
+}
+
+function hostOf (addr: string): string | undefined {
+  return /^\/(?:ip4|ip6|dns4|dns6|dns)\/([^/]+)/.exec(addr)?.[1]
+}
+
+/** `ws://host:port/path` → `http://host:port/health`. */
+export function healthUrl (signalingUrl: string): string {
+  const url = new URL(signalingUrl)
+  url.protocol = url.protocol === 'wss:' ? 'https:' : 'http:'
+  url.pathname = '/health'
+  url.search = ''
+  url.hash = ''
+  return url.toString()
+}
+
+/** Asks the signaling server's node for its relay addresses. Throws `RelayLookupError`, naming the URL and what failed. */
+export async function fetchRelayAddrs (signalingUrl: string, pick: Omit<RelayPick, 'preferHost'>, options: AbortOptions = {}): Promise<string[]> {
+  const url = healthUrl(signalingUrl)
+  let health: HealthLike
+  try {
+    const response = await fetch(url, { signal: options.signal ?? null, cache: 'no-store' })
+    if (!response.ok) throw new Error(`it answered HTTP ${response.status}`)
+    health = await response.json() as HealthLike
+  } catch (err) {
+    const cause = err as Error & { cause?: { code?: string } }
+    const why = cause.cause?.code ?? cause.message
+    throw new RelayLookupError(`Cannot ask ${url} for the relay's addresses: ${why}`, { cause: err })
+  }
+  const addrs = relayAddrsFromHealth(health, { ...pick, preferHost: new URL(signalingUrl).hostname })
+  if (addrs.length === 0) throw new RelayLookupError(`${url} reports no relay address a ${pick.browser ? 'browser' : 'Node peer'} could dial`)
+  return addrs
+}
