@@ -11,7 +11,7 @@ export interface ChiralNodeProcess {
   child: ChildProcess
   peerId: string
   signalingUrl: string
-  /** http:// URL of the demo app (the node's HTTP port). */
+  /** http:// URL of the demo app (the node's HTTP port; empty when it serves none). */
   demoUrl: string
   multiaddrs: string[]
   output: () => string
@@ -21,7 +21,8 @@ export interface ChiralNodeProcess {
 export interface ChiralNodeInit {
   bundle: string
   host: string
-  demoDir: string
+  /** Serve this built demo on the HTTP port. */
+  demoDir?: string
   workDir: string
   /** More chiral-node flags. */
   args?: string[]
@@ -32,7 +33,7 @@ export async function startChiralNode (init: ChiralNodeInit): Promise<ChiralNode
     init.bundle,
     '--host', init.host, '--port', '0', '--tcp-port', '0', '--ws-port', '0',
     '--allow-private-addresses', '--key-file', join(init.workDir, 'node.key'),
-    '--demo-dir', init.demoDir, '--log-level', 'warn',
+    ...(init.demoDir === undefined ? [] : ['--demo-dir', init.demoDir]), '--log-level', 'warn',
     ...(init.args ?? [])
   ], { cwd: init.workDir, stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env.PATH ?? '' } })
   let out = ''
@@ -48,12 +49,12 @@ export async function startChiralNode (init: ChiralNodeInit): Promise<ChiralNode
     await new Promise((resolve) => setTimeout(resolve, 50))
   }
   const demo = /^demo: (\S+)/m.exec(out)?.[1]
-  if (demo === undefined) throw new Error(`chiral-node printed no demo URL:\n${out}`)
+  if (demo === undefined && init.demoDir !== undefined) throw new Error(`chiral-node printed no demo URL:\n${out}`)
   return {
     child,
     peerId: /peer id (\S+)/.exec(out)?.[1] ?? '',
     signalingUrl: /signaling: (\S+)/.exec(out)?.[1] ?? '',
-    demoUrl: demo,
+    demoUrl: demo ?? '',
     multiaddrs: [...out.matchAll(/^ {2}(\/\S+)$/gm)].map((m) => m[1] ?? ''),
     output: () => out,
     stop: async () => {
