@@ -24,16 +24,9 @@ import { createHash, randomFillSync } from 'node:crypto'
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { createDiscovery, createNode, relayAddresses, waitForRelayReservation } from '@chiral/core'
-import { createHybridSignaling, createLibp2pSignaling, createWebSocketSignaling } from '@chiral/signaling'
-import {
-  configureSctp, createProvider, createReceiver, createWebRTCListener, createWebRTCPathDialer, dcutrDialer, NodeRTCPeerConnection, relayDialer, TRANSFER_PROTOCOL
-} from '@chiral/transport'
-import { generateKeyPair } from '@libp2p/crypto/keys'
-import WebSocket from 'ws'
-import type { AbortOptions, ContentId, ProviderInfo, Signaling } from '@chiral/core'
-import type { WebRTCPathDialer } from '@chiral/transport'
-import type { WebSocketConstructor } from '@chiral/signaling'
+import { createPeer } from '@chiral/peer'
+import { configureSctp } from '@chiral/transport'
+import type { PathName } from '@chiral/peer'
 
 interface Settings {
   role: 'share' | 'fetch'
@@ -49,18 +42,18 @@ interface Settings {
    * side as `webrtc-2`, `webrtc-3`, …: one peer connection each) and `dcutr`.
    * Default: relay and webrtc, plus dcutr when `dcutr` is set.
    */
-  paths?: string[]
+  paths?: PathName[]
   /** node-datachannel SCTP settings for this process (default: the transport's). */
   sctp?: Record<string, number>
   /** The fetch's time limit, ms (default 60 s). */
   timeoutMs?: number
   /** The fetcher's relay use (the receiver's `relayUse`). */
   relayUse?: { whenDirectUp?: 'share' | 'stop', maxShare?: number }
-  /** The fetcher searches again after "no providers" until this long after its first search, ms (default: no second search). */
+  /** The fetcher searches again after "no providers" until this long after its first search, ms (default 30 s). */
   findWithinMs?: number
   /** The fetcher starts, prints `{"waiting":true}`, and fetches only on SIGUSR2. */
   waitForSignal?: boolean
-  /** Fetches in a row from the same receiver, each printing its result line (default 1). */
+  /** Fetches in a row from the same peer, each printing its result line (default 1). */
   fetches?: number
   /** The receiver's retry budget per outage, ms. */
   retryBudget?: number
@@ -70,27 +63,36 @@ interface Settings {
 
 const settings = JSON.parse(process.argv[2] ?? '{}') as Settings
 if (settings.sctp !== undefined) configureSctp(settings.sctp)
-const rtc = { iceServers: [{ urls: settings.stun }], connectTimeout: 8000 }
-const privateKey = await generateKeyPair('Ed25519')
-const node = await createNode({
-  role: 'peer', privateKey, listen: ['/p2p-circuit'], relays: [settings.relay], allowPrivateAddresses: true,
-  ...(settings.dcutr === true ? { directTcp: true } : {})
+const peer = createPeer({
+  signaling: settings.signalingUrl,
+  signalingMode: settings.signaling,
+  relays: [settings.relay],
+  iceServers: [{ urls: settings.stun }],
+  allowPrivateAddresses: true,
+  directConnectTimeout: 8000,
+  relayTimeout: 15_000,
+  announceTimeout: 20_000,
+  ...(settings.dcutr === true ? { directTcp: true } : {}),
+  ...(settings.paths === undefined ? {} : { paths: settings.paths }),
+  receiver: {
+    ...(settings.relayUse === undefined ? {} : { relayUse: settings.relayUse }),
+    ...(settings.retryBudget === undefined ? {} : { retryBudget: settings.retryBudget })
+  }
 })
-await node.start()
-await waitForRelayReservation(node, { signal: AbortSignal.timeout(15_000) })
-
-const ws = createWebSocketSignaling({ url: settings.signalingUrl, privateKey, WebSocket: WebSocket as unknown as WebSocketConstructor })
-const signaling: Signaling = settings.signaling === 'websocket'
-  ? ws
-  : createHybridSignaling({ libp2p: createLibp2pSignaling({ node }), websocket: ws })
-await signaling.start()
-const routes = new Set<string>()
 const t0 = Date.now()
+const trace = process.env.CHIRAL_NAT_TRACE === '1'
+peer.addEventListener('announce', (e) => {
+  if (e.detail.reason !== undefined) console.log(JSON.stringify({ reannounce: e.detail.cid.toString(), reason: e.detail.reason, error: e.detail.error?.message, at: Date.now() }))
+})
+await peer.start()
+
+const signaling = peer.components.signaling!
+const routes = new Set<string>()
 signaling.addEventListener('signal', (e) => {
   routes.add(e.detail.route)
-  if (process.env.CHIRAL_NAT_TRACE === '1') process.stderr.write(`[${settings.role} +${Date.now() - t0}ms] got ${e.detail.message.type} via ${e.detail.route}${e.detail.message.type === 'candidate' ? ' ' + String(e.detail.message.candidate?.candidate) : ''}\n`)
+  if (trace) process.stderr.write(`[${settings.role} +${Date.now() - t0}ms] got ${e.detail.message.type} via ${e.detail.route}${e.detail.message.type === 'candidate' ? ' ' + String(e.detail.message.candidate?.candidate) : ''}\n`)
 })
-if (process.env.CHIRAL_NAT_TRACE === '1') {
+if (trace) {
   const send = signaling.send.bind(signaling)
   signaling.send = async (to, message, options) => {
     const at = Date.now()
@@ -100,51 +102,25 @@ if (process.env.CHIRAL_NAT_TRACE === '1') {
   }
 }
 
-const discovery = createDiscovery(node)
-await discovery.start()
-discovery.addEventListener('announce', (e) => {
-  if (e.detail.reason !== undefined) console.log(JSON.stringify({ reannounce: e.detail.cid.toString(), reason: e.detail.reason, error: e.detail.error?.message, at: Date.now() }))
-})
-
 if (settings.role === 'share') {
-  const provider = createProvider({ node })
-  await provider.start()
-  const listener = createWebRTCListener({ signaling, RTCPeerConnection: NodeRTCPeerConnection }, rtc)
-  listener.handle(TRANSFER_PROTOCOL, (channel) => { void provider.serve(channel).catch(() => {}) })
-  await listener.start()
   const dir = mkdtempSync(join(tmpdir(), 'chiral-nat-share-'))
   const data = randomFillSync(Buffer.alloc((settings.sizeMiB ?? 32) * 1024 * 1024))
   writeFileSync(join(dir, 'lab.bin'), data)
-  const manifest = await provider.share(join(dir, 'lab.bin'), { name: 'lab.bin' })
-  await discovery.announce(manifest.cid, { signal: AbortSignal.timeout(20_000) })
+  const shared = await peer.share(join(dir, 'lab.bin'), { name: 'lab.bin' })
   console.log(JSON.stringify({
     ready: true,
-    cid: manifest.cid.toString(),
-    peerId: node.peerId.toString(),
+    cid: shared.cid,
+    peerId: peer.peerId,
     sha256: createHash('sha256').update(data).digest('hex'),
-    relayAddresses: relayAddresses(node).map(String)
+    relayAddresses: peer.relayAddresses
   }))
   await new Promise<void>((resolve) => { process.once('SIGTERM', () => { resolve() }) })
-  await listener.stop()
-  await provider.stop()
 } else {
-  const finder = timedFinder(settings.findWithinMs)
-  const webrtcDialers: WebRTCPathDialer[] = []
-  const receiver = createReceiver({
-    node,
-    discovery: finder,
-    dialers: (settings.paths ?? ['relay', 'webrtc', ...(settings.dcutr === true ? ['dcutr'] : [])]).map((name) => {
-      if (name === 'relay') return relayDialer(node)
-      if (name === 'dcutr') return dcutrDialer(node)
-      const dialer = createWebRTCPathDialer({ signaling, RTCPeerConnection: NodeRTCPeerConnection }, { ...rtc, name })
-      webrtcDialers.push(dialer)
-      return dialer
-    })
-  }, {
-    ...(settings.relayUse === undefined ? {} : { relayUse: settings.relayUse }),
-    ...(settings.retryBudget === undefined ? {} : { retryBudget: settings.retryBudget })
-  })
-  await receiver.start()
+  // Search timing: from the first search to the first dial (providers known).
+  let firstSearch: number | undefined
+  let foundAt: number | undefined
+  peer.addEventListener('fetch:finding', () => { firstSearch ??= Date.now() })
+  peer.addEventListener('path:dialing', () => { foundAt ??= Date.now() })
   if (settings.waitForSignal === true) {
     const go = new Promise((resolve) => process.once('SIGUSR2', resolve))
     console.log(JSON.stringify({ waiting: true }))
@@ -154,9 +130,10 @@ if (settings.role === 'share') {
     const dir = mkdtempSync(join(tmpdir(), 'chiral-nat-fetch-'))
     const started = Date.now()
     let faulted = false
-    const result = await receiver.fetch(settings.cid!, {
+    const result = await peer.fetch(settings.cid!, {
       destination: dir,
       signal: AbortSignal.timeout(settings.timeoutMs ?? 60_000),
+      findTimeout: settings.findWithinMs ?? 30_000,
       onProgress: (p) => {
         if (p.state === 'reconnecting') console.log(JSON.stringify({ reconnecting: p.reconnecting, bytes: p.bytes, at: Date.now() }))
         if (!faulted && settings.faultAtMiB !== undefined && p.bytes >= settings.faultAtMiB * 1024 * 1024) {
@@ -183,42 +160,18 @@ if (settings.role === 'share') {
       timeToFirstByteMs: result.timeToFirstByteMs,
       durationMs: result.durationMs,
       totalMs: Date.now() - started,
-      findMs: finder.findMs,
-      foundAt: finder.foundAt,
-      peerConnectionsCreated: webrtcDialers.reduce((n, d) => n + d.peerConnectionsCreated, 0),
+      findMs: foundAt === undefined || firstSearch === undefined ? undefined : foundAt - firstSearch,
+      foundAt,
+      peerConnectionsCreated: peer.components.paths.webrtc.reduce((n, d) => n + d.peerConnectionsCreated, 0),
       mbps: Number((result.bytes / 1e6 / (result.durationMs / 1000)).toFixed(1)),
       sha256: createHash('sha256').update(readFileSync(result.path!)).digest('hex'),
       signalingRoutes: [...routes]
     }))
   }
-  await receiver.stop()
 }
-await discovery.stop()
-await signaling.stop()
-await node.stop()
-process.exit(0)
-
-/** `discovery` for the receiver, timing the search (and asking again within `withinMs`). */
-function timedFinder (withinMs?: number): { findMs?: number, foundAt?: number, findProviders(cid: ContentId, options?: AbortOptions): AsyncGenerator<ProviderInfo> } {
-  const finder = {
-    findMs: undefined as number | undefined,
-    foundAt: undefined as number | undefined,
-    async * findProviders (cid: ContentId, options: AbortOptions = {}): AsyncGenerator<ProviderInfo> {
-      const first = Date.now()
-      for (;;) {
-        try {
-          for await (const provider of discovery.findProviders(cid, options)) {
-            finder.foundAt ??= Date.now()
-            finder.findMs ??= finder.foundAt - first
-            yield provider
-          }
-          return
-        } catch (err) {
-          if ((err as Error).name !== 'NoProvidersError' || withinMs === undefined || Date.now() - first >= withinMs) throw err
-          await new Promise((resolve) => setTimeout(resolve, 200))
-        }
-      }
-    }
-  }
-  return finder
-}
+await peer.stop()
+// Nothing should keep the process alive now; say so if something does.
+setTimeout(() => {
+  process.stderr.write('peer: still running 5 s after stop\n')
+  process.exit(0)
+}, 5000).unref()

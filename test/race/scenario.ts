@@ -1,8 +1,9 @@
 /**
  * Race scenarios, run inside a network namespace by race.spec.ts:
  *   node --conditions=source --import tsx scenario.ts <mode> <sizeMiB>
- * One relay/DHT server and two peers (reachable only through the relay) in
- * this process; WebRTC over the namespace's veth, signaled through libp2p.
+ * One relay/DHT server and two `@chiral/peer` peers (reachable only through
+ * the relay) in this process; WebRTC over the namespace's veth, signaled
+ * through libp2p.
  * Prints one JSON line with the fetch result.
  *
  * modes: both | no-webrtc | upgrade | downgrade
@@ -12,57 +13,39 @@ import { createHash, randomFillSync } from 'node:crypto'
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { relayAddresses } from '@chiral/core'
-import { startLoopbackRelay, startRelayedPeer } from '../../packages/core/test/support/loopback-relay.js'
-import { createLibp2pSignaling } from '@chiral/signaling'
-import {
-  createProvider, createReceiver, createWebRTCListener, createWebRTCPathDialer, NodeRTCPeerConnection, relayDialer, TRANSFER_PROTOCOL
-} from '@chiral/transport'
+import { createPeer } from '@chiral/peer'
+import { startLoopbackRelay } from '../../packages/core/test/support/loopback-relay.js'
 import { FilteredSignaling } from './signaling-filter.js'
-import type { Signaling } from '@chiral/core'
+import type { PeerInit } from '@chiral/peer'
 
 const mode = process.argv[2] ?? 'both'
 const sizeMiB = Number(process.argv[3] ?? 64)
 const MiB = 1024 * 1024
 
-const { server, relay } = await startLoopbackRelay()
-const sharer = await startRelayedPeer(relay)
-const fetcher = await startRelayedPeer(relay)
-
-// Signaling over libp2p (through the relay); the fetcher's may be filtered.
-const sharerSignaling = createLibp2pSignaling({ node: sharer })
-const fetcherLibp2pSignaling = createLibp2pSignaling({ node: fetcher })
-const fetcherSignaling: Signaling = mode === 'no-webrtc'
-  ? new FilteredSignaling(fetcherLibp2pSignaling, { dropCandidates: true })
-  : mode === 'upgrade'
-    ? new FilteredSignaling(fetcherLibp2pSignaling, { delayOffers: 400 })
-    : fetcherLibp2pSignaling
-await sharerSignaling.start()
-await fetcherSignaling.start()
-
-const rtc = { iceServers: [], connectTimeout: 5000 }
-const provider = createProvider({ node: sharer })
-await provider.start()
-const listener = createWebRTCListener({ signaling: sharerSignaling, RTCPeerConnection: NodeRTCPeerConnection }, rtc)
-listener.handle(TRANSFER_PROTOCOL, (channel) => { void provider.serve(channel).catch(() => {}) })
-await listener.start()
+// upgrade: the relay is capped so a loopback relay cannot finish the file before the late direct path is up.
+const { server, relay } = await startLoopbackRelay(mode === 'upgrade' ? { rateLimit: 24 * MiB } : undefined)
+const common: PeerInit = { relays: [relay], signalingMode: 'libp2p', iceServers: [], directConnectTimeout: 5000, allowPrivateAddresses: true }
+const sharer = createPeer(common)
+// The fetcher's signaling may be filtered: no candidates (WebRTC never connects) or late offers.
+const fetcher = createPeer({
+  ...common,
+  receiver: { stallTimeout: 1000 },
+  wrapSignaling: (signaling) => mode === 'no-webrtc'
+    ? new FilteredSignaling(signaling, { dropCandidates: true })
+    : mode === 'upgrade' ? new FilteredSignaling(signaling, { delayOffers: 400 }) : signaling
+})
+await Promise.all([sharer.start(), fetcher.start()])
 
 const dir = mkdtempSync(join(tmpdir(), 'chiral-race-'))
 const file = join(dir, 'source.bin')
 const data = randomFillSync(Buffer.alloc(sizeMiB * MiB))
 writeFileSync(file, data)
 const sha256 = createHash('sha256').update(data).digest('hex')
-const manifest = await provider.share(file, { name: 'race.bin' })
-
-const receiver = createReceiver({
-  node: fetcher,
-  dialers: [relayDialer(fetcher), createWebRTCPathDialer({ signaling: fetcherSignaling, RTCPeerConnection: NodeRTCPeerConnection }, rtc)]
-}, { stallTimeout: 1000 })
-await receiver.start()
+const shared = await sharer.share(file, { name: 'race.bin', announce: false })
 
 let killedAt: number | undefined
-const result = await receiver.fetch(manifest.cid, {
-  providers: [{ peerId: sharer.peerId.toString(), multiaddrs: relayAddresses(sharer) }],
+const result = await fetcher.fetch(shared.cid, {
+  providers: [sharer.target],
   destination: join(dir, 'out'),
   signal: AbortSignal.timeout(60_000),
   onProgress: (p) => {
@@ -89,10 +72,5 @@ console.log(JSON.stringify({
   killedAt
 }))
 
-await receiver.stop()
-await listener.stop()
-await provider.stop()
-await Promise.all([sharerSignaling.stop(), fetcherSignaling.stop()])
 await Promise.all([sharer.stop(), fetcher.stop()])
 await server.stop()
-process.exit(0)

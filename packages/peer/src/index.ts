@@ -3,7 +3,7 @@
  * fetch into a directory (resumable: `.part` + resume record) or as a Blob.
  */
 import { createNode } from '@chiral/core'
-import { createProvider, createReceiver, NodeRTCPeerConnection } from '@chiral/transport'
+import { createProvider, createReceiver, NodeRTCPeerConnection, releaseNodeWebRTC } from '@chiral/transport'
 import WebSocket from 'ws'
 import { ChiralPeer } from './peer.js'
 import type { PeerInit } from './peer-init.js'
@@ -12,6 +12,9 @@ import type { WebSocketConstructor } from '@chiral/signaling'
 
 export * from './exports.js'
 
+/** Peers of this process between start and stop: native WebRTC is released when the last one stops. */
+let running = 0
+
 const node: Platform<string> = {
   browser: false,
   role: 'peer',
@@ -19,10 +22,24 @@ const node: Platform<string> = {
   createProvider,
   createReceiver,
   WebSocket: WebSocket as unknown as WebSocketConstructor,
-  RTCPeerConnection: NodeRTCPeerConnection
+  RTCPeerConnection: NodeRTCPeerConnection,
+  retain () {
+    running++
+    let released = false
+    return () => {
+      if (released) return
+      released = true
+      if (--running === 0) releaseNodeWebRTC()
+    }
+  }
 }
 
-/** A peer for Node. Call `start()`. */
+/**
+ * A peer for Node. Call `start()`. When the last peer of the process stops,
+ * node-datachannel's threads are released (see transport's
+ * `releaseNodeWebRTC`), so the process can exit by itself; other code in the
+ * same process that uses node-datachannel loses its connections then.
+ */
 export function createPeer (init: PeerInit): ChiralPeer<string> {
   return new ChiralPeer<string>(init, node)
 }

@@ -1,10 +1,10 @@
 /** Settings of a peer, and the defaults that make one work with no more than a signaling URL. */
 import type { PathName } from './path-set.js'
-import type { DirectTcpSetting, LivenessInit } from '@chiral/core'
+import type { DirectTcpSetting, LivenessInit, Signaling } from '@chiral/core'
 import type { ProviderInit, ReceiverInit } from '@chiral/transport'
 import type { PrivateKey } from '@libp2p/interface'
 
-export type SignalingMode = 'websocket' | 'hybrid'
+export type SignalingMode = 'websocket' | 'hybrid' | 'libp2p'
 
 export interface PeerInit {
   /**
@@ -24,12 +24,15 @@ export interface PeerInit {
   /** Race a direct WebRTC path against the relay, and answer other peers' direct offers (default true). */
   direct?: boolean
   /**
-   * How offers travel: `websocket` (the signaling server) or `hybrid`
-   * (libp2p through the relay first, the signaling server second). Default
+   * How offers travel: `websocket` (the signaling server), `hybrid`
+   * (libp2p through the relay first, the signaling server second) or
+   * `libp2p` (through the relay only; no signaling server needed). Default
    * `websocket`: measured, it sets up the direct path sooner while the relay
    * already carries data (docs/benchmarks.md, "signaling while the relay carries").
    */
   signalingMode?: SignalingMode
+  /** Wraps the signaling client the peer built (to log or filter what it carries); the peer uses what this returns. */
+  wrapSignaling?: (signaling: Signaling) => Signaling
   /**
    * The paths raced for each provider (default `relay` and, with `direct`,
    * `webrtc`; plus `dcutr` when `directTcp` is on).
@@ -66,7 +69,7 @@ export const DEFAULT_ANNOUNCE_TIMEOUT = 30_000
 
 /** The paths raced when `paths` is not given. */
 export function defaultPaths (init: PeerInit): PathName[] {
-  const direct = init.direct !== false && init.signaling !== undefined
+  const direct = init.direct !== false && (init.signaling !== undefined || init.signalingMode === 'libp2p')
   return [
     'relay',
     ...(direct ? ['webrtc' as const] : []),

@@ -81,6 +81,7 @@ export class ChiralPeer<Input = never> extends TypedEventEmitter<PeerEvents> imp
   private key?: PrivateKey
   private relayList: string[] = []
   private readonly cleanups: Array<() => void> = []
+  private release?: () => void
 
   constructor (init: PeerInit, platform: Platform<Input>) {
     super()
@@ -116,6 +117,12 @@ export class ChiralPeer<Input = never> extends TypedEventEmitter<PeerEvents> imp
   /** This peer's relay circuit addresses: how others reach it. */
   get relayAddresses (): string[] {
     return this.parts === undefined ? [] : relayAddresses(this.parts.node).map(String)
+  }
+
+  /** How to reach this peer directly, for another peer's `fetch(…, { providers: [target] })` without the DHT. */
+  get target (): PeerTarget {
+    const { node } = this.running()
+    return { peerId: node.peerId.toString(), multiaddrs: relayAddresses(node) }
   }
 
   /** The parts of a running peer. */
@@ -235,6 +242,7 @@ export class ChiralPeer<Input = never> extends TypedEventEmitter<PeerEvents> imp
     const init = this.init
     const { platform } = this
     const signal = options.signal
+    this.release = platform.retain?.()
     this.relayList = init.relays !== undefined && init.relays.length > 0
       ? [...init.relays]
       : await fetchRelayAddrs(init.signaling!, { browser: platform.browser }, { signal: AbortSignal.any([AbortSignal.timeout(10_000), ...(signal === undefined ? [] : [signal])]) })
@@ -243,6 +251,7 @@ export class ChiralPeer<Input = never> extends TypedEventEmitter<PeerEvents> imp
     const local = onPrivateNetwork([...(init.signaling === undefined ? [] : [init.signaling]), ...this.relayList])
     const allowPrivate = init.allowPrivateAddresses ?? local
     const iceServers = init.iceServers ?? (local ? [] : undefined)
+    const pathNames = init.paths ?? defaultPaths(init)
     this.key = init.privateKey ?? this.key ?? await generateKeyPair('Ed25519')
     const node = await platform.createNode({
       role: platform.role,
@@ -251,7 +260,9 @@ export class ChiralPeer<Input = never> extends TypedEventEmitter<PeerEvents> imp
       listen: ['/p2p-circuit'],
       allowPrivateAddresses: allowPrivate,
       ...(init.liveness === undefined ? {} : { liveness: init.liveness }),
-      ...(init.directTcp === undefined || platform.role !== 'peer' ? {} : { directTcp: init.directTcp })
+      ...(init.directTcp === undefined || platform.role !== 'peer' ? {} : { directTcp: init.directTcp }),
+      // libp2p's own WebRTC transport, only for its path.
+      ...(pathNames.includes('libp2p-webrtc') ? { webrtc: { ...(iceServers === undefined ? {} : { iceServers }) } } : {})
     })
     const partial: Partial<PeerComponents<Input>> = { node }
     this.parts = partial as PeerComponents<Input>
@@ -279,7 +290,7 @@ export class ChiralPeer<Input = never> extends TypedEventEmitter<PeerEvents> imp
       ...(signaling === undefined ? {} : { signaling }),
       ...(platform.RTCPeerConnection === undefined ? {} : { RTCPeerConnection: platform.RTCPeerConnection })
     }, {
-      paths: init.paths ?? defaultPaths(init),
+      paths: pathNames,
       answerDirect: init.direct !== false,
       rtc: { ...(iceServers === undefined ? {} : { iceServers }), connectTimeout: init.directConnectTimeout ?? DEFAULT_DIRECT_CONNECT_TIMEOUT }
     })
@@ -311,6 +322,12 @@ export class ChiralPeer<Input = never> extends TypedEventEmitter<PeerEvents> imp
   }
 
   private createSignaling (node: ChiralNode): Signaling | undefined {
+    const built = this.buildSignaling(node)
+    return built === undefined || this.init.wrapSignaling === undefined ? built : this.init.wrapSignaling(built)
+  }
+
+  private buildSignaling (node: ChiralNode): Signaling | undefined {
+    if (this.init.signalingMode === 'libp2p') return createLibp2pSignaling({ node })
     const url = this.init.signaling
     if (url === undefined) return undefined
     const ws = createWebSocketSignaling({
@@ -332,14 +349,19 @@ export class ChiralPeer<Input = never> extends TypedEventEmitter<PeerEvents> imp
     const parts = this.parts as Partial<PeerComponents<Input>> | undefined
     this.parts = undefined
     for (const cleanup of this.cleanups.splice(0)) cleanup()
-    if (parts === undefined) return
+    if (parts !== undefined) await this.stopParts(parts)
+    this.wsClient = undefined
+    this.release?.()
+    this.release = undefined
+  }
+
+  private async stopParts (parts: Partial<PeerComponents<Input>>): Promise<void> {
     await parts.receiver?.stop().catch(() => {})
     await parts.paths?.stop().catch(() => {})
     await parts.provider?.stop().catch(() => {})
     await parts.discovery?.stop().catch(() => {})
     await parts.signaling?.stop().catch(() => {})
     try { await parts.node?.stop() } catch {}
-    this.wsClient = undefined
   }
 
   private reachability (): void {

@@ -18,4 +18,6 @@ export interface Platform<Input> {
   WebSocket?: WebSocketConstructor
   /** The RTCPeerConnection constructor (Node: node-datachannel's; browsers: the global one). */
   RTCPeerConnection?: RTCPeerConnectionConstructor
+  /** Called as a peer starts; the function it returns, once that peer stopped (Node: native WebRTC is released after the last one). */
+  retain?: () => () => void
 }

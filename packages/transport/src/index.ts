@@ -14,7 +14,7 @@ import type { TransferSink } from './sinks/sink.js'
 
 export * from './exports.js'
 export { fileSource } from './provider/file-source.js'
-export { NodeRTCPeerConnection } from './webrtc/node-peer-connection.js'
+export { NodeRTCPeerConnection, releaseNodeWebRTC } from './webrtc/node-peer-connection.js'
 export { configureSctp, DEFAULT_SCTP_SETTINGS } from './webrtc/sctp-settings.js'
 export type { SctpSettings } from './webrtc/sctp-settings.js'
 export { fileSink } from './sinks/file-sink.js'

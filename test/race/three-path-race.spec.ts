@@ -1,7 +1,7 @@
 /**
  * All three paths raced at once (relay, Chiral's WebRTC, libp2p's WebRTC)
  * between two peers reachable only through a relay, inside a network
- * namespace this file creates (one process: test/support/three-path-race.ts).
+ * namespace this file creates (one process: three-path-race.ts).
  *
  * libp2p's dial queue joins a dial to any dial in progress to the same peer
  * (even with `force`), so the libp2p-webrtc dial used to be handed the
@@ -11,13 +11,13 @@
  */
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createNetns, netnsSupport, runNodeScript } from './support/netns.js'
-import type { Netns } from './support/netns.js'
-import type { ThreePathRaceResult } from './support/three-path-race.js'
+import { createNetns, netnsSupport, runNodeScript } from '../../packages/transport/test/support/netns.js'
+import type { Netns } from '../../packages/transport/test/support/netns.js'
+import type { ThreePathRaceResult } from './three-path-race.js'
 
-const script = fileURLToPath(new URL('./support/three-path-race.ts', import.meta.url))
+const script = fileURLToPath(new URL('./three-path-race.ts', import.meta.url))
 const support = await netnsSupport()
-if (!support.ok) console.warn(`[libp2p-webrtc-race.spec] skipped: ${support.reason}`)
+if (!support.ok) console.warn(`[three-path-race.spec] skipped: ${support.reason}`)
 
 // Long enough for libp2p's WebRTC dial to come up before the fetch ends (its setup is sometimes ≈ 1 s).
 const SIZE_MIB = 48
