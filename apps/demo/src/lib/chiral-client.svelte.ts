@@ -1,31 +1,33 @@
 /**
- * The demo's peer: a browser libp2p node (relay reservations, DHT client),
- * a signaling client, and the transport's provider and receiver, composed
- * as any application would. Its fields are reactive for the pages.
+ * The demo's peer: one `ChiralPeer` from @chiral/peer (node, signaling,
+ * discovery, provider, paths and receiver under one key), used as any
+ * application would. Its fields are reactive views for the pages, fed from
+ * the peer's events and, once it runs, from its components.
  *
- *   idle ──start()──► starting ──► running ──stop()──► stopped
+ *   idle ──start()──► starting (the peer's steps) ──► running ──stop()──► stopped
  *                        │
- *                        └── cannot start (bad settings, no relay address) ──► failed
+ *                        └── cannot start (bad settings, no relay) ──► failed
  */
-import { createDiscovery, createNode, relayAddresses } from '@chiral/core'
+import { NotStartedError } from '@chiral/core'
+import { createPeer } from '@chiral/peer'
 import { WebSocketSignaling } from '@chiral/signaling'
-import { createProvider, createReceiver, methodOfConnection } from '@chiral/transport'
-import { generateKeyPair } from '@libp2p/crypto/keys'
-import { fetchRelayAddrs } from './relay-addresses.js'
-import { createTransferPaths } from './transfer-paths.js'
-import type { DemoSettings } from './settings.js'
+import { methodOfConnection } from '@chiral/transport'
+import { AttemptLog } from './attempt-log.js'
+import { explainError } from './format.js'
+import { peerInitOf } from './peer-init.js'
+import { listen } from './peer-listeners.js'
 import type { PathAttempt } from './path-attempts.js'
-import type { TransferPaths } from './transfer-paths.js'
-import type { ChiralNode, ContentDiscovery } from '@chiral/core'
+import type { DemoSettings } from './settings.js'
+import type { ChiralPeer, PeerComponents, PeerFetchOptions, PeerState } from '@chiral/peer'
 import type { ConnectionStatus } from '@chiral/signaling'
-import type { Provider, Receiver } from '@chiral/transport'
+import type { FetchResult } from '@chiral/transport'
 import type { Connection } from '@libp2p/interface'
 
 export type ClientPhase =
   | { name: 'idle' }
   | { name: 'starting', step: string }
   | { name: 'running' }
-  | { name: 'failed', error: string }
+  | { name: 'failed', title: string, detail: string }
   | { name: 'stopped' }
 
 export interface SignalingView {
@@ -46,6 +48,13 @@ export interface ConnectionView {
   openedAt: number
 }
 
+export interface ServedView {
+  id: number
+  method: string
+  at: number
+  open: boolean
+}
+
 export class ChiralClient {
   phase = $state<ClientPhase>({ name: 'idle' })
   peerId = $state('')
@@ -59,19 +68,18 @@ export class ChiralClient {
   offeredPaths = $state<string[]>([])
   /** Whether this page answers direct-path offers (it serves shares over WebRTC too). */
   answersDirect = $state(false)
-  /** Per peer, the path that carries new requests of the latest download from it (the transport's `path:switch`). */
+  /** Per peer, the path that carries new requests of the latest download from it (`path:switch`). */
   activePaths = $state<Record<string, string>>({})
-  /** Incoming transfer sessions by method (how others fetched from us). */
-  served = $state<Array<{ method: string, at: number, open: boolean }>>([])
+  /** Transfer sessions served to other peers, by method (how others fetched from us). */
+  served = $state<ServedView[]>([])
 
-  node?: ChiralNode
-  discovery?: ContentDiscovery
-  provider?: Provider<never>
-  receiver?: Receiver
-  private signalingClient?: WebSocketSignaling
-  private paths?: TransferPaths
-  private timer?: ReturnType<typeof setInterval>
+  /** The peer, once `start()` created it. */
+  peer?: ChiralPeer<never>
   private readonly settings: DemoSettings
+  private readonly log = new AttemptLog((list) => { this.attempts = list })
+  private readonly cleanups: Array<() => void> = []
+  /** The attempt mark of the latest fetch (see `AttemptLog.mark`). */
+  private latestFetch = 0
 
   constructor (settings: DemoSettings) {
     this.settings = settings
@@ -80,98 +88,105 @@ export class ChiralClient {
   async start (): Promise<void> {
     if (this.phase.name !== 'idle') return
     try {
-      await this.boot()
-      this.phase = { name: 'running' }
-    } catch (err) {
-      this.phase = { name: 'failed', error: (err as Error).message }
-      await this.stop().catch(() => {})
-      this.phase = { name: 'failed', error: (err as Error).message }
-    }
-  }
-
-  private async boot (): Promise<void> {
-    const s = this.settings
-    if (globalThis.crypto?.subtle == null) {
-      throw new Error('this page must be opened over https:// (or on localhost): browsers only offer the cryptography it needs there')
-    }
-    this.phase = { name: 'starting', step: 'finding the relay' }
-    this.relays = s.relays.length > 0 ? s.relays : await fetchRelayAddrs(s.signalingUrl, { signal: AbortSignal.timeout(10_000) })
-
-    this.phase = { name: 'starting', step: 'starting the peer' }
-    const privateKey = await generateKeyPair('Ed25519')
-    const node = await createNode({ role: 'browser', privateKey, relays: this.relays, allowPrivateAddresses: s.allowPrivateAddresses })
-    this.node = node
-    this.peerId = node.peerId.toString()
-    node.addEventListener('self:peer:update', this.refreshReservations)
-    node.addEventListener('connection:open', this.refreshConnections)
-    node.addEventListener('connection:close', this.refreshConnections)
-    await node.start()
-
-    const signaling = new WebSocketSignaling({ url: s.signalingUrl, privateKey })
-    this.signalingClient = signaling
-    signaling.addEventListener('state', (e) => {
-      const detail = e.detail as { status: ConnectionStatus, attempt: number, delay?: number }
-      this.signaling = {
-        status: detail.status,
-        attempt: detail.attempt,
-        ...(detail.status === 'backing-off' && typeof detail.delay === 'number' ? { retryAt: Date.now() + detail.delay } : {})
+      if (globalThis.crypto?.subtle == null) {
+        throw new Error('this page must be opened over https:// (or on localhost): browsers only offer the cryptography it needs there')
       }
-    })
-    signaling.addEventListener('peers', (e) => { this.roomPeers = [...e.detail] })
-    signaling.addEventListener('peer-joined', (e) => { if (!this.roomPeers.includes(e.detail)) this.roomPeers = [...this.roomPeers, e.detail] })
-    signaling.addEventListener('peer-left', (e) => { this.roomPeers = this.roomPeers.filter((p) => p !== e.detail) })
-    await signaling.start()
-
-    this.discovery = createDiscovery(node)
-    await this.discovery.start()
-    const provider = createProvider({ node })
-    this.provider = provider
-    provider.addEventListener('session:open', (e) => { this.served = [...this.served, { method: e.detail.method, at: Date.now(), open: true }] })
-    await provider.start()
-    this.paths = createTransferPaths({ node, signaling, provider }, s, this.recordAttempt)
-    await this.paths.start()
-    this.offeredPaths = this.paths.dialers.map((d) => d.name)
-    this.answersDirect = this.paths.listener != null
-    this.receiver = createReceiver({ node, discovery: this.discovery, dialers: this.paths.dialers })
-    this.receiver.race.addEventListener('path:switch', (e) => {
-      this.activePaths = { ...this.activePaths, [e.detail.peerId]: e.detail.to }
-    })
-    await this.receiver.start()
-    this.timer = setInterval(this.refreshConnections, 1000)
-    this.refreshReservations()
-    this.refreshConnections()
+      const peer = createPeer(peerInitOf(this.settings, `${window.location.origin}${window.location.pathname}`))
+      this.peer = peer
+      this.follow(peer)
+      await peer.start()
+    } catch (err) {
+      this.phase = { name: 'failed', ...explainError(err) }
+    }
   }
 
   async stop (): Promise<void> {
-    clearInterval(this.timer)
-    await this.receiver?.stop()
-    await this.paths?.stop()
-    await this.provider?.stop()
-    await this.discovery?.stop()
-    await this.signalingClient?.stop()
-    await this.node?.stop()
-    this.phase = { name: 'stopped' }
+    await this.peer?.stop()
+    for (const cleanup of this.cleanups.splice(0)) cleanup()
+    if (this.phase.name !== 'failed') this.phase = { name: 'stopped' }
   }
 
-  /** Forces a reconnect of the signaling client (used by the Network page's button). */
-  async reconnectSignaling (): Promise<void> {
-    await this.signalingClient?.stop()
-    await this.signalingClient?.start()
+  /**
+   * Fetches a content id through the peer. When the fetch ends its paths'
+   * channels are closed: the attempts it left open are marked so.
+   */
+  async fetch (cid: string, options: PeerFetchOptions): Promise<FetchResult> {
+    const peer = this.peer
+    if (peer === undefined) throw new NotStartedError('The peer is not running')
+    const mark = this.log.mark()
+    this.latestFetch = mark
+    try {
+      return await peer.fetch(cid, options)
+    } finally {
+      this.log.fetchEnded(mark, this.latestFetch === mark ? Infinity : this.latestFetch)
+    }
   }
 
-  private readonly recordAttempt = (attempt: PathAttempt): void => {
-    const rest = this.attempts.filter((a) => a.id !== attempt.id)
-    this.attempts = [...rest, attempt].sort((a, b) => a.id - b.id).slice(-50)
+  /** The peer's own events: lifecycle, signaling, reachability, paths, serving. */
+  private follow (peer: ChiralPeer<never>): void {
+    this.cleanups.push(this.log.follow(peer), listen(peer, {
+      'state': (e) => { this.onState(peer, e.detail) },
+      'signaling': (e) => {
+        const { status, attempt, delay } = e.detail
+        this.signaling = { status, attempt, ...(status === 'backing-off' && delay !== undefined ? { retryAt: Date.now() + delay } : {}) }
+      },
+      'reachability': (e) => { this.reservations = e.detail.relayAddresses },
+      'path:switch': (e) => { this.activePaths = { ...this.activePaths, [e.detail.peerId]: e.detail.to } },
+      'serve:open': (e) => { this.served = [...this.served, { id: e.detail.id, method: e.detail.method, at: e.detail.startedAt, open: true }] },
+      'serve:close': (e) => { this.served = this.served.map((s) => s.id === e.detail.id ? { ...s, open: false } : s) }
+    }))
   }
 
-  private readonly refreshReservations = (): void => {
-    if (this.node == null) return
-    this.reservations = relayAddresses(this.node).map((a) => a.toString())
+  private onState (peer: ChiralPeer<never>, state: PeerState): void {
+    this.relays = peer.relays
+    switch (state.status) {
+      case 'starting':
+        this.phase = { name: 'starting', step: state.step }
+        return
+      case 'running':
+        // Read the components before the pages see `running`, so they find them in place.
+        this.watch(peer.components)
+        this.peerId = peer.peerId
+        this.reservations = peer.relayAddresses
+        this.phase = { name: 'running' }
+        return
+      case 'failed':
+        this.phase = { name: 'failed', ...explainError(state.error) }
+        return
+      case 'stopped':
+        if (this.phase.name !== 'failed') this.phase = { name: 'stopped' }
+    }
   }
 
-  private readonly refreshConnections = (): void => {
-    if (this.node == null) return
-    this.connections = this.node.getConnections().map(connectionView)
+  /** What the peer's events do not tell: the paths on offer, the room, the libp2p connections. */
+  private watch (components: PeerComponents<never>): void {
+    const { node, paths, signaling } = components
+    this.offeredPaths = paths.dialers.map((d) => d.name)
+    this.answersDirect = paths.listener !== undefined
+    if (signaling instanceof WebSocketSignaling) {
+      const onPeers = (e: CustomEvent<string[]>): void => { this.roomPeers = [...e.detail] }
+      const onJoined = (e: CustomEvent<string>): void => { if (!this.roomPeers.includes(e.detail)) this.roomPeers = [...this.roomPeers, e.detail] }
+      const onLeft = (e: CustomEvent<string>): void => { this.roomPeers = this.roomPeers.filter((p) => p !== e.detail) }
+      this.roomPeers = signaling.peers
+      signaling.addEventListener('peers', onPeers)
+      signaling.addEventListener('peer-joined', onJoined)
+      signaling.addEventListener('peer-left', onLeft)
+      this.cleanups.push(() => {
+        signaling.removeEventListener('peers', onPeers)
+        signaling.removeEventListener('peer-joined', onJoined)
+        signaling.removeEventListener('peer-left', onLeft)
+      })
+    }
+    const refresh = (): void => { this.connections = node.getConnections().map(connectionView) }
+    node.addEventListener('connection:open', refresh)
+    node.addEventListener('connection:close', refresh)
+    const timer = setInterval(refresh, 1000)
+    this.cleanups.push(() => {
+      clearInterval(timer)
+      node.removeEventListener('connection:open', refresh)
+      node.removeEventListener('connection:close', refresh)
+    })
+    refresh()
   }
 }
 

@@ -1,18 +1,23 @@
 /**
- * One download at a time: find providers on the DHT, fetch through the
- * transport (which races the paths and may switch between them), verify,
- * hand over a Blob. `active` follows the transport's `path:switch` events,
- * so the page's method badge changes the moment new requests move to
- * another path.
+ * One download at a time through the peer's `fetch` (it finds providers,
+ * asking again while nobody is known, races the paths, may switch between
+ * them, verifies) and hands over a Blob. While it runs the peer's events
+ * tell this download's story: `fetch:finding` the lookups, `path:up` /
+ * `path:down` the paths to its providers, `path:switch` the path carrying
+ * new requests, so the page's method badge changes the moment they move.
+ * The peer's events cover every fetch: only those of the running download,
+ * for the providers it dialled, count here.
  *
- *   idle ──start(cid)──► finding ──► transferring ──► verified
- *                           └────────────┴──────────► failed (plain words)
+ *   idle ──start(cid)──► finding ──first dial──► transferring ──► verified
+ *                           └───────────────────────┴──────────► failed (plain words)
  */
-import { isChiralError, NoProvidersError, parseContentId } from '@chiral/core'
+import { contentIdOf } from '@chiral/peer'
 import { explainError } from './format.js'
+import { listen } from './peer-listeners.js'
 import type { ChiralClient } from './chiral-client.svelte.js'
-import type { ProviderInfo, TransferMethod } from '@chiral/core'
-import type { FetchResult, PathDownDetail, PathEventDetail, PathSwitchDetail, TransferProgress } from '@chiral/transport'
+import type { TransferMethod } from '@chiral/core'
+import type { ChiralPeer, PeerEvents } from '@chiral/peer'
+import type { FetchResult, TransferProgress } from '@chiral/transport'
 
 export type DownloadState =
   | { name: 'idle' }
@@ -32,19 +37,6 @@ export type DownloadState =
   }
   | { name: 'verified', cid: string, result: FetchResult, url: string, switches: TransferMethod[] }
   | { name: 'failed', cid: string, title: string, detail: string }
-
-/** How long a download looks for providers before it says nobody shares the file, ms. */
-export const FIND_TIMEOUT = 30_000
-/** Pause between two lookups that found nobody, ms. */
-const FIND_RETRY_DELAY = 1500
-
-async function sleep (ms: number, signal: AbortSignal): Promise<void> {
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => { signal.removeEventListener('abort', onAbort); resolve() }, ms)
-    const onAbort = (): void => { clearTimeout(timer); reject(signal.reason) }
-    signal.addEventListener('abort', onAbort, { once: true })
-  })
-}
 
 /** A path to a provider as the transport reported it during the download. */
 export interface LivePath {
@@ -68,48 +60,21 @@ export class Download {
   async start (input: string): Promise<void> {
     this.cancel()
     this.release()
-    const text = input.trim().replace(/^.*#\/download\//, '')
     let cid: string
     try {
-      cid = parseContentId(decodeURIComponent(text)).toString()
+      cid = contentIdOf(input)
     } catch (err) {
-      this.state = { name: 'failed', cid: text, ...explainError(err) }
-      return
-    }
-    const { discovery, receiver } = this.client
-    if (discovery == null || receiver == null) {
-      this.state = { name: 'failed', cid, ...explainError({ code: 'not-started', message: 'not connected' }) }
+      this.state = { name: 'failed', cid: input.trim(), ...explainError(err) }
       return
     }
     const controller = new AbortController()
     this.controller = controller
-    const startedAt = Date.now()
-    this.state = { name: 'finding', cid, startedAt }
+    this.state = { name: 'finding', cid, startedAt: Date.now() }
+    const peer = this.client.peer
+    const unfollow = peer === undefined ? () => {} : this.follow(peer, cid, controller)
     try {
-      const providers = await this.findProviders(cid, controller.signal)
-      this.state = { name: 'transferring', cid, startedAt, providers: providers.length, switches: [], paths: [] }
-      const onPath = (status: LivePath['status']) => (event: CustomEvent<PathEventDetail | PathDownDetail>): void => {
-        if (this.state.name !== 'transferring' || this.controller !== controller) return
-        const { peerId, path, method, setupMs } = event.detail
-        const rest = this.state.paths.filter((p) => p.peerId !== peerId || p.path !== path)
-        this.state = { ...this.state, paths: [...rest, { peerId, path, method, setupMs, status }] }
-      }
-      const onUp = onPath('up')
-      const onDown = onPath('down')
-      const onSwitch = (event: CustomEvent<PathSwitchDetail>): void => {
-        if (this.state.name !== 'transferring' || this.controller !== controller) return
-        const method = event.detail.method
-        const switches = this.state.switches.at(-1) === method ? this.state.switches : [...this.state.switches, method]
-        this.state = { ...this.state, active: method, switches }
-      }
-      const result = await receiver.fetch(cid, {
-        providers,
+      const result = await this.client.fetch(cid, {
         signal: controller.signal,
-        onPeerPaths: (peer) => {
-          peer.addEventListener('path:switch', onSwitch)
-          peer.addEventListener('path:up', onUp)
-          peer.addEventListener('path:down', onDown)
-        },
         onProgress: (progress) => {
           if (this.state.name !== 'transferring' || this.controller !== controller) return
           this.state = { ...this.state, progress }
@@ -122,31 +87,8 @@ export class Download {
     } catch (err) {
       if (this.controller !== controller) return
       this.state = { name: 'failed', cid, ...explainError(err) }
-    }
-  }
-
-  /**
-   * Providers of `cid` other than this page. A lookup that finds nobody is
-   * asked again (a record may still be on its way to the DHT server) until
-   * FIND_TIMEOUT has passed; then `NoProvidersError`.
-   */
-  private async findProviders (cid: string, cancel: AbortSignal): Promise<ProviderInfo[]> {
-    const discovery = this.client.discovery
-    if (discovery == null) throw new NoProvidersError('not connected')
-    const signal = AbortSignal.any([cancel, AbortSignal.timeout(FIND_TIMEOUT)])
-    for (let attempt = 1; ; attempt++) {
-      const providers: ProviderInfo[] = []
-      try {
-        for await (const p of discovery.findProviders(cid, { signal, limit: 3 })) {
-          if (p.peerId.toString() !== this.client.peerId) providers.push(p)
-        }
-      } catch (err) {
-        if (!isChiralError(err, 'no-providers') || signal.aborted) throw err
-      }
-      if (providers.length > 0) return providers
-      if (this.state.name === 'finding') this.state = { ...this.state, attempts: attempt }
-      await sleep(FIND_RETRY_DELAY, signal).catch(() => {})
-      if (signal.aborted) throw new NoProvidersError(`No provider of ${cid} found within ${FIND_TIMEOUT / 1000} s`)
+    } finally {
+      unfollow()
     }
   }
 
@@ -158,5 +100,42 @@ export class Download {
   /** Frees the last download's Blob URL. */
   release (): void {
     if (this.state.name === 'verified') URL.revokeObjectURL(this.state.url)
+  }
+
+  /** Follows the peer's events for this download (`cid`, while `controller` is the current one). */
+  private follow (peer: ChiralPeer<never>, cid: string, controller: AbortController): () => void {
+    /** The providers this download dialled. */
+    const providers = new Set<string>()
+    const current = (): boolean => this.controller === controller
+    const onPath = (status: LivePath['status']) => (e: PeerEvents['path:up'] | PeerEvents['path:down']): void => {
+      if (this.state.name !== 'transferring' || !current() || !providers.has(e.detail.peerId)) return
+      const { peerId, path, method, setupMs } = e.detail
+      const rest = this.state.paths.filter((p) => p.peerId !== peerId || p.path !== path)
+      this.state = { ...this.state, paths: [...rest, { peerId, path, method, setupMs, status }] }
+    }
+    return listen(peer, {
+      'fetch:finding': (e) => {
+        if (this.state.name !== 'finding' || !current() || e.detail.cid !== cid) return
+        // Search n starts once n - 1 found nobody.
+        if (e.detail.search > 1) this.state = { ...this.state, attempts: e.detail.search - 1 }
+      },
+      'path:dialing': (e) => {
+        if (!current()) return
+        providers.add(e.detail.peerId)
+        if (this.state.name === 'finding') {
+          this.state = { name: 'transferring', cid, startedAt: this.state.startedAt, providers: providers.size, switches: [], paths: [] }
+        } else if (this.state.name === 'transferring' && this.state.providers !== providers.size) {
+          this.state = { ...this.state, providers: providers.size }
+        }
+      },
+      'path:up': onPath('up'),
+      'path:down': onPath('down'),
+      'path:switch': (e) => {
+        if (this.state.name !== 'transferring' || !current() || !providers.has(e.detail.peerId)) return
+        const method = e.detail.method
+        const switches = this.state.switches.at(-1) === method ? this.state.switches : [...this.state.switches, method]
+        this.state = { ...this.state, active: method, switches }
+      }
+    })
   }
 }

@@ -58,7 +58,10 @@ export function explainError (err: unknown): { title: string, detail: string } {
     'transfer-protocol-error': 'The peer answered with something this app does not understand (different version?).',
     aborted: 'Cancelled.',
     AbortError: 'Cancelled.',
-    'not-started': 'The app is still starting (or could not start): check the Network page.'
+    'not-started': 'The app is still starting (or could not start): check the Network page.',
+    'relay-lookup-failed': 'Could not ask the signaling server\'s node for its relay addresses (is the node up, is the signaling URL in Settings right?).',
+    'relay-unreachable': 'The relay did not give this page a slot in time, so no other peer could reach it (relay down or unreachable?).',
+    'invalid-argument': 'A setting is not valid: check the Settings page.'
   }
   return { title: titles[code] ?? 'Something went wrong.', detail }
 }

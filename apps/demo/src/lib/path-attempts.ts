@@ -4,7 +4,7 @@ export interface PathAttempt {
   peerId: string
   /** `outgoing`: this page dialled (a download); `incoming`: a peer dialled us (we share). */
   direction: 'outgoing' | 'incoming'
-  /** The dialer's name (`webrtc`, `relay`, …). */
+  /** The path's name (`webrtc`, `relay`, …). */
   path: string
   method: string
   state: 'opening' | 'open' | 'closed' | 'failed'
@@ -12,13 +12,4 @@ export interface PathAttempt {
   /** From dial (or offer) to usable channel, ms. */
   setupMs?: number
   error?: string
-}
-
-export type PathAttemptReport = (attempt: PathAttempt) => void
-
-let nextId = 1
-
-/** A fresh attempt id, unique in this page. */
-export function nextAttemptId (): number {
-  return nextId++
 }

@@ -15,13 +15,3 @@ export function parseRoute (hash: string): Route {
     default: return { page: 'share' }
   }
 }
-
-export function routeHash (route: Route): string {
-  if (route.page === 'download' && route.cid !== undefined) return `#/download/${encodeURIComponent(route.cid)}`
-  return `#/${route.page}`
-}
-
-/** The link that opens the app on the Download page with `cid` filled in. */
-export function shareLink (location: { origin: string, pathname: string }, cid: string): string {
-  return `${location.origin}${location.pathname}${routeHash({ page: 'download', cid })}`
-}

@@ -1,9 +1,10 @@
 /**
- * Files this page shares: hashed into a manifest by the provider, announced
- * on the DHT, served until the page closes.
+ * Files this page shares through the peer's `share`: hashed into a
+ * manifest, announced on the DHT, served until the page closes (or the
+ * person stops sharing).
  *
- *   hashing ──► announcing ──► shared
- *      └──────────┴──────────► failed
+ *   hashing ──every byte hashed──► announcing ──► shared
+ *      └──────────────────────────────┴──────────► failed
  */
 import type { ChiralClient } from './chiral-client.svelte.js'
 
@@ -18,6 +19,8 @@ export interface SharedFile {
   fileName: string
   size: number
   cid?: string
+  /** The link that opens this app's Download page with the id filled in. */
+  link?: string
   state: ShareState
 }
 
@@ -44,21 +47,32 @@ export class Shares {
     const update = (patch: Partial<SharedFile>): void => {
       this.files = this.files.map((f) => f.key === entry.key ? { ...f, ...patch } : f)
     }
-    const { provider, discovery } = this.client
-    if (provider == null || discovery == null) {
+    const peer = this.client.peer
+    if (peer === undefined || this.client.phase.name !== 'running') {
       update({ state: { name: 'failed', error: 'The app is not connected yet: check the Network page.' } })
       return
     }
+    // The peer hashes, then announces: once every byte is hashed the announcement is under way.
+    let announcing: number | undefined
     try {
-      const manifest = await provider.share(file, {
+      const { cid, link } = await peer.share(file, {
         name: file.name,
-        onProgress: (p) => { update({ state: { name: 'hashing', bytes: p.bytes } }) }
+        onProgress: (p) => {
+          if (announcing !== undefined) return
+          if (p.bytes < file.size) {
+            update({ state: { name: 'hashing', bytes: p.bytes } })
+            return
+          }
+          announcing = performance.now()
+          update({ state: { name: 'announcing' } })
+        }
       })
-      const cid = manifest.cid.toString()
-      update({ cid, state: { name: 'announcing' } })
-      const started = performance.now()
-      await discovery.announce(cid, { signal: AbortSignal.timeout(30_000) })
-      update({ state: { name: 'shared', announceMs: performance.now() - started } })
+      if (!this.files.some((f) => f.key === entry.key)) {
+        // Stopped sharing while it was being hashed or announced.
+        await peer.unshare(cid).catch(() => {})
+        return
+      }
+      update({ cid, ...(link === undefined ? {} : { link }), state: { name: 'shared', announceMs: performance.now() - (announcing ?? performance.now()) } })
     } catch (err) {
       update({ state: { name: 'failed', error: `Could not share ${file.name}: ${(err as Error).message}` } })
     }
@@ -68,7 +82,6 @@ export class Shares {
     const file = this.files.find((f) => f.key === key)
     this.files = this.files.filter((f) => f.key !== key)
     if (file?.cid === undefined) return
-    await this.client.discovery?.withdraw(file.cid).catch(() => {})
-    await this.client.provider?.unshare(file.cid).catch(() => {})
+    await this.client.peer?.unshare(file.cid).catch(() => {})
   }
 }
