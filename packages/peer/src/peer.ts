@@ -166,20 +166,20 @@ export class ChiralPeer<Input = never> extends TypedEventEmitter<PeerEvents> imp
    */
   async share (input: Input | Blob | ContentSource, options: PeerShareOptions = {}): Promise<SharedContent> {
     const { provider, discovery } = this.running()
-    const manifest = await provider.share(input, options)
-    const cid = manifest.cid.toString()
-    if (options.announce !== false) {
-      const signal = AbortSignal.any([AbortSignal.timeout(this.init.announceTimeout ?? DEFAULT_ANNOUNCE_TIMEOUT), ...(options.signal === undefined ? [] : [options.signal])])
-      try {
-        await discovery.announce(cid, { signal })
-      } catch (err) {
-        await provider.unshare(cid).catch(() => {})
-        if (options.signal?.aborted === true) throw new AbortError(`Sharing ${cid} aborted`, { cause: err })
-        throw err
+    let cid: string | undefined
+    try {
+      const manifest = await provider.share(input, options)
+      cid = manifest.cid.toString()
+      if (options.announce !== false) {
+        const limit = AbortSignal.timeout(this.init.announceTimeout ?? DEFAULT_ANNOUNCE_TIMEOUT)
+        await discovery.announce(cid, { signal: options.signal === undefined ? limit : AbortSignal.any([limit, options.signal]) })
       }
+      const base = this.linkBase()
+      return { cid, manifest, ...(base === undefined ? {} : { link: shareLink(base, cid) }) }
+    } catch (err) {
+      if (cid !== undefined) await provider.unshare(cid).catch(() => {})
+      throw this.abortError(err, options.signal, `Sharing ${cid ?? 'content'}`)
     }
-    const base = this.linkBase()
-    return { cid, manifest, ...(base === undefined ? {} : { link: shareLink(base, cid) }) }
   }
 
   /** Stops serving and announcing a content id. */
@@ -216,11 +216,16 @@ export class ChiralPeer<Input = never> extends TypedEventEmitter<PeerEvents> imp
         }
       })
     } catch (err) {
-      if (signal?.aborted === true && !isChiralError(err, 'aborted')) throw new AbortError(`Fetch of ${cid} aborted`, { cause: err })
-      if (signal?.aborted === true) throw err
-      if (this.current.status !== 'running' && !isChiralError(err, 'aborted')) throw new AbortError(`Fetch of ${cid} aborted: the peer stopped`, { cause: err })
-      throw err
+      throw this.abortError(err, signal, `Fetch of ${cid}`)
     }
+  }
+
+  /** One abort error, whatever was running when the signal fired or the peer stopped. */
+  private abortError (err: unknown, signal: AbortSignal | undefined, what: string): unknown {
+    const stopped = this.current.status !== 'running'
+    if (signal?.aborted !== true && !stopped) return err
+    if (isChiralError(err, 'aborted')) return err
+    return new AbortError(`${what} aborted${stopped ? ': the peer stopped' : ''}`, { cause: err })
   }
 
   private async findProviders (cid: string, options: PeerFetchOptions): Promise<ProviderInfo[]> {

@@ -26,16 +26,20 @@ export interface ChiralNodeInit {
   workDir: string
   /** More chiral-node flags. */
   args?: string[]
+  /** Run it inside this network namespace (`ip netns exec`). */
+  netns?: string
 }
 
 export async function startChiralNode (init: ChiralNodeInit): Promise<ChiralNodeProcess> {
-  const child = spawn(process.execPath, [
+  const argv = [
     init.bundle,
     '--host', init.host, '--port', '0', '--tcp-port', '0', '--ws-port', '0',
     '--allow-private-addresses', '--key-file', join(init.workDir, 'node.key'),
     ...(init.demoDir === undefined ? [] : ['--demo-dir', init.demoDir]), '--log-level', 'warn',
     ...(init.args ?? [])
-  ], { cwd: init.workDir, stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env.PATH ?? '' } })
+  ]
+  const [command, args] = init.netns === undefined ? [process.execPath, argv] : ['ip', ['netns', 'exec', init.netns, process.execPath, ...argv]]
+  const child = spawn(command, args, { cwd: init.workDir, stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env.PATH ?? '' } })
   let out = ''
   child.stdout.on('data', (d: Buffer) => { out += d.toString() })
   child.stderr.on('data', (d: Buffer) => { out += d.toString() })
