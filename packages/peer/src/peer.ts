@@ -222,10 +222,9 @@ export class ChiralPeer<Input = never> extends TypedEventEmitter<PeerEvents> imp
 
   /** One abort error, whatever was running when the signal fired or the peer stopped. */
   private abortError (err: unknown, signal: AbortSignal | undefined, what: string): unknown {
-    const stopped = this.current.status !== 'running'
-    if (signal?.aborted !== true && !stopped) return err
-    if (isChiralError(err, 'aborted')) return err
-    return new AbortError(`${what} aborted${stopped ? ': the peer stopped' : ''}`, { cause: err })
+    if (this.current.status !== 'running') return new AbortError(`${what} aborted: the peer stopped`, { cause: err })
+    if (signal?.aborted !== true || isChiralError(err, 'aborted')) return err
+    return new AbortError(`${what} aborted`, { cause: err })
   }
 
   private async findProviders (cid: string, options: PeerFetchOptions): Promise<ProviderInfo[]> {
