@@ -21,7 +21,7 @@ export function humanReporter ({ stdout, stderr }: OutputStreams): Reporter {
   const tty = stderr.isTTY === true
   let bar: ProgressBar | undefined
   let barFor: string | undefined
-  /** The method the live bar shows: the last switch's, else the last chunk's. */
+  /** The method the live bar shows: the latest switch's or chunk's, whichever came last. */
   let method: string | undefined
 
   const endBar = (): void => {
@@ -81,9 +81,10 @@ export function humanReporter ({ stdout, stderr }: OutputStreams): Reporter {
           break
         case 'progress':
           if (!tty) break
+          if (event.bytes > 0) method = event.method
           barOf(`fetch ${event.cid}`, 'fetching').update(event.bytes, event.total, {
             rate: event.rate,
-            method: event.state === 'reconnecting' ? 'reconnecting…' : (method ?? event.method)
+            method: event.state === 'reconnecting' ? 'reconnecting…' : method
           })
           break
         case 'done':

@@ -20,10 +20,11 @@ export interface ProgressBar {
   stop(): void
 }
 
+// Payload names differ from cli-progress's own tokens ({eta}, {duration}, {value}, {total}), which would win.
 export function createProgressBar (label: string, stream: NodeJS.WritableStream): ProgressBar {
   const bar = new cliProgress.SingleBar({
     stream,
-    format: `${label} [{bar}] {percentage}% | {done} / {size}{speed}{eta}{method}`,
+    format: `${label} [{bar}] {percentage}% | {done} / {size}{speedText}{etaText}{via}`,
     barsize: 24,
     fps: 8,
     hideCursor: true,
@@ -38,9 +39,9 @@ export function createProgressBar (label: string, stream: NodeJS.WritableStream)
       const payload = {
         done: formatBytes(bytes),
         size: formatBytes(total),
-        speed: rate === undefined ? '' : ` | ${formatRate(rate)}`,
-        eta: rate === undefined || rate <= 0 || bytes >= total ? '' : ` | ETA ${formatDuration((total - bytes) / rate * 1000)}`,
-        method: detail.method === undefined ? '' : ` | ${detail.method}`
+        speedText: rate === undefined ? '' : ` | ${formatRate(rate)}`,
+        etaText: rate === undefined || rate <= 0 || bytes >= total ? '' : ` | ETA ${formatDuration((total - bytes) / rate * 1000)}`,
+        via: detail.method === undefined ? '' : ` | ${detail.method}`
       }
       if (!started) {
         bar.start(Math.max(total, 1), bytes, payload)

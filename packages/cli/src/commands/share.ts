@@ -13,13 +13,13 @@ import type { PeerFlags } from '../options.js'
 
 export async function shareCommand (files: string[], flags: PeerFlags): Promise<number> {
   return runCommand(flags, async (context) => {
-    const paths = await checkFiles(files)
+    const checked = await checkFiles(files)
     const { reporter, interrupt } = context
     return withPeer(context, 'share', async (peer) => {
-      for (const file of paths) {
+      for (const { path: file, size } of checked) {
         const shared = await peer.share(file, {
           signal: interrupt.signal,
-          onProgress: (p) => { reporter.report({ event: 'hashing', file, bytes: p.bytes, total: p.total ?? 0 }) }
+          onProgress: (p) => { reporter.report({ event: 'hashing', file, bytes: p.bytes, total: p.total ?? size }) }
         })
         reporter.report({
           event: 'shared',
@@ -30,7 +30,7 @@ export async function shareCommand (files: string[], flags: PeerFlags): Promise<
           ...(shared.link === undefined ? {} : { link: shared.link })
         })
       }
-      reporter.report({ event: 'ready', files: paths.length })
+      reporter.report({ event: 'ready', files: checked.length })
       const signal = await interrupt.wait()
       reporter.report({ event: 'stopped', signal })
       return EXIT.ok
@@ -38,15 +38,15 @@ export async function shareCommand (files: string[], flags: PeerFlags): Promise<
   })
 }
 
-/** Absolute paths of the files; `UsageError` for one that is missing or not a file. */
-async function checkFiles (files: string[]): Promise<string[]> {
-  const paths: string[] = []
+/** Absolute paths and sizes of the files; `UsageError` for one that is missing or not a file. */
+async function checkFiles (files: string[]): Promise<Array<{ path: string, size: number }>> {
+  const paths: Array<{ path: string, size: number }> = []
   for (const file of files) {
     const path = resolve(file)
     const info = await stat(path).catch(() => undefined)
     if (info === undefined) throw new UsageError(`no such file: ${file}`)
     if (!info.isFile()) throw new UsageError(`not a file: ${file}`)
-    paths.push(path)
+    paths.push({ path, size: info.size })
   }
   return paths
 }
