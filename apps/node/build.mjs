@@ -1,10 +1,13 @@
 // Bundles the node into one file, dist/chiral-node.mjs, that runs with only
 // Node installed: `node chiral-node.mjs`. The relay needs no native module.
+// dist/run.mjs is the same code as a module exporting `runNode` (the
+// package's "./run" export outside the "source" condition).
 import { build } from 'esbuild'
 
 await build({
-  entryPoints: ['src/main.ts'],
-  outfile: 'dist/chiral-node.mjs',
+  entryPoints: { 'chiral-node': 'src/main.ts', run: 'src/run.ts' },
+  outdir: 'dist',
+  outExtension: { '.js': '.mjs' },
   bundle: true,
   platform: 'node',
   target: 'node20',

@@ -84,11 +84,11 @@ export const OPTIONS: readonly Option[] = [
   { flag: 'help', env: '', type: 'boolean', help: 'print this help and exit' }
 ]
 
-export function helpText (): string {
+export function helpText (name = 'chiral-node'): string {
   const lines = [
-    'chiral-node: libp2p relay + DHT server + WebSocket signaling server',
+    `${name}: libp2p relay + DHT server + WebSocket signaling server`,
     '',
-    'Usage: chiral-node [options]',
+    `Usage: ${name} [options]`,
     '',
     'Options (flags win over environment variables):'
   ]
