@@ -10,8 +10,8 @@
  *   allowed (expects direct WebRTC), once with UDP dropped (expects relay).
  * - the direct path dies mid-transfer (UDP dropped): the badge moves from
  *   direct to relay while bytes flow, and the file still verifies.
- * - a Node peer (library use, relay + direct WebRTC like the page) shares
- *   and a page downloads, and the reverse: both go direct.
+ * - the `chiral` command (relay + direct WebRTC like the page) shares and a
+ *   page downloads, and the reverse: both go direct.
  *
  * Screenshots of the Download and Network pages taken mid-transfer land in
  * .artifacts/screenshots/ (git-ignored). Each scenario runs in one child
@@ -22,6 +22,7 @@ import { spawn } from 'node:child_process'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { findChromium } from './support/chromium.js'
+import { buildBundles } from '../cli/support.js'
 import { buildDemo, NODE_BUNDLE, REPO } from './support/demo-build.js'
 import { createBrowserNetns, netnsUnavailable } from './support/netns.js'
 import type { ScenarioInit, ScenarioResult } from './scenario.js'
@@ -83,6 +84,7 @@ describe.skipIf(reason !== undefined)('demo app in headless Chromium against chi
       throw new Error(`${NODE_BUNDLE} is missing: build it first (pnpm --filter ./apps/node build, or npm test)`)
     }
     await buildDemo(DEMO_DIR)
+    await buildBundles()
   }, 120_000)
 
   afterAll(() => {
@@ -154,21 +156,21 @@ describe.skipIf(reason !== undefined)('demo app in headless Chromium against chi
     console.log(`[browser] direct cut mid-transfer: badge ${d.badgeHistory.join(' → ')}, bytes ${JSON.stringify(d.result.bytesByMethod)}, ${d.ms} ms`)
   }, 180_000)
 
-  // The Node peer offers the same paths as the page (relay + direct WebRTC over
-  // node-datachannel, no ICE servers): page and Node reach each other directly.
-  it('a Node peer shares, a page downloads: the direct path carries', async () => {
-    const r = await runScenario({ kind: 'node-to-browser', blockWebRTC: false, label: 'node-to-browser' })
+  // The `chiral` command offers the same paths as the page (relay + direct WebRTC over
+  // node-datachannel, no ICE servers on a private network): page and command reach each other directly.
+  it('`chiral share` shares, a page downloads: the direct path carries', async () => {
+    const r = await runScenario({ kind: 'cli-to-browser', blockWebRTC: false, label: 'cli-to-browser' })
     const d = r.download!
     expect(d.sha256).toBe(r.expectedSha256)
     expect(d.result.bytesByMethod['webrtc-direct']).toBeGreaterThan(SIZE / 8)
     expect(d.result.method).toBe(topMethod(d.result.bytesByMethod))
     expect(d.badge).toBe(d.result.method)
     expect(r.providerSaw.methods).toContain(d.result.method)
-    console.log(`[browser] Node → page: ${d.result.method}, ${d.ms} ms, badge ${d.badgeHistory.join(' → ')}, bytes ${JSON.stringify(d.result.bytesByMethod)}, setup ${setupTimes(d.result.pathReports)}`)
+    console.log(`[browser] chiral share → page: ${d.result.method}, ${d.ms} ms, badge ${d.badgeHistory.join(' → ')}, bytes ${JSON.stringify(d.result.bytesByMethod)}, setup ${setupTimes(d.result.pathReports)}`)
   }, 180_000)
 
-  it('a page shares, a Node peer downloads: the direct path carries', async () => {
-    const r = await runScenario({ kind: 'browser-to-node', blockWebRTC: false, label: 'browser-to-node' })
+  it('a page shares, `chiral get` downloads: the direct path carries', async () => {
+    const r = await runScenario({ kind: 'browser-to-cli', blockWebRTC: false, label: 'browser-to-cli' })
     const n = r.nodeDownload!
     expect(n.sha256).toBe(r.expectedSha256)
     expect(n.bytes).toBe(SIZE)
@@ -176,7 +178,7 @@ describe.skipIf(reason !== undefined)('demo app in headless Chromium against chi
     expect(n.method).toBe(topMethod(n.bytesByMethod))
     expect(n.pathReports.find((p) => p.path === 'webrtc')?.status).toBe('up')
     expect(r.providerSaw.methods).toContain(n.method)
-    console.log(`[browser] page → Node: ${n.method}, ${n.ms} ms, bytes ${JSON.stringify(n.bytesByMethod)}, setup ${setupTimes(n.pathReports)}`)
+    console.log(`[browser] page → chiral get: ${n.method}, ${n.ms} ms, bytes ${JSON.stringify(n.bytesByMethod)}, setup ${setupTimes(n.pathReports)}`)
   }, 180_000)
 })
 

@@ -15,15 +15,15 @@ import { promisify } from 'node:util'
 import { launchChromium } from './support/chromium.js'
 import { downloadFromLink, fetchesSeen, openDemo, pathTable, shareFile, turnDirectOff, waitForBadge, waitOnline } from './support/demo-pages.js'
 import { startChiralNode } from './support/node-process.js'
-import { startNodePeer } from './support/node-peer.js'
+import { startCliPeer } from './support/cli-peer.js'
 import type { ChiralNodeProcess } from './support/node-process.js'
-import type { NodePeer } from './support/node-peer.js'
+import type { CliPeer } from './support/cli-peer.js'
 import type { DownloadOutcome, PathRow, ShareOutcome } from './support/demo-pages.js'
 import type { Browser, Page } from 'playwright-core'
 
 export interface ScenarioInit {
-  /** Who shares and who downloads: two pages, or a Node peer and a page. */
-  kind: 'browser-to-browser' | 'node-to-browser' | 'browser-to-node'
+  /** Who shares and who downloads: two pages, or the `chiral` command and a page. */
+  kind: 'browser-to-browser' | 'cli-to-browser' | 'browser-to-cli'
   /** Drop all UDP in the namespace, so no WebRTC path can work. */
   blockWebRTC: boolean
   /**
@@ -51,7 +51,7 @@ export interface ScenarioResult {
   share?: ShareOutcome
   /** Set when a page downloaded. */
   download?: DownloadOutcome
-  /** Set when the Node peer downloaded. */
+  /** Set when the `chiral` command downloaded. */
   nodeDownload?: {
     method: string
     bytesByMethod: Record<string, number>
@@ -112,7 +112,7 @@ async function main (): Promise<ScenarioResult> {
     args: init.cutDirectMidway === true ? ['--relay-rate-limit', '4MiB'] : []
   })
   let browser: Browser | undefined
-  let peer: NodePeer | undefined
+  let peer: CliPeer | undefined
   try {
     browser = await launchChromium({ workDir: init.workDir })
     const content = randomBytes(init.sizeBytes)
@@ -135,8 +135,8 @@ async function main (): Promise<ScenarioResult> {
         const sharerPaths = await pathTable(a, join(init.screenshotsDir, `${init.label}-sharer-network.png`))
         return { ...base, cid: share.cid, share, download, sharerPaths, providerSaw: await fetchesSeen(a) }
       }
-      case 'node-to-browser': {
-        peer = await startNodePeer({ relays: relayAddrs(node), signalingUrl: node.signalingUrl, iceServers: [], direct: !init.blockWebRTC })
+      case 'cli-to-browser': {
+        peer = startCliPeer({ signalingUrl: node.signalingUrl, direct: !init.blockWebRTC, log: note })
         const b = await openOnline(browser, node, '#/network')
         const file = join(init.workDir, name)
         await writeFile(file, content)
@@ -144,14 +144,14 @@ async function main (): Promise<ScenarioResult> {
         const download = await downloadFromLink(b, `${node.demoUrl}#/download/${cid}`, init.screenshotsDir, init.label, init.workDir)
         return { ...base, cid, download, providerSaw: { count: peer.served.length, methods: [...peer.served] } }
       }
-      case 'browser-to-node': {
-        peer = await startNodePeer({ relays: relayAddrs(node), signalingUrl: node.signalingUrl, iceServers: [], direct: !init.blockWebRTC })
+      case 'browser-to-cli': {
+        peer = startCliPeer({ signalingUrl: node.signalingUrl, direct: !init.blockWebRTC, log: note })
         const a = await openOnline(browser, node, '#/share')
         const share = await shareFile(a, name, content)
         const started = Date.now()
-        const dir = join(init.workDir, 'node-downloads')
+        const dir = join(init.workDir, 'cli-downloads')
         const result = await peer.fetch(share.cid, dir)
-        const bytes = await readFile(result.path ?? '')
+        const bytes = await readFile(result.path)
         return {
           ...base,
           cid: share.cid,
@@ -159,8 +159,8 @@ async function main (): Promise<ScenarioResult> {
           nodeDownload: {
             method: result.method,
             bytesByMethod: result.bytesByMethod,
-            pathReports: result.pathReports.map(({ path, method, status, setupMs, error }) => ({ path, method, status, ...(setupMs === undefined ? {} : { setupMs }), ...(error === undefined ? {} : { error }) })),
-            switches: result.switches.map((s) => s.method),
+            pathReports: result.pathReports,
+            switches: result.switches,
             sha256: createHash('sha256').update(bytes).digest('hex'),
             bytes: bytes.length,
             ms: Date.now() - started
@@ -177,11 +177,6 @@ async function main (): Promise<ScenarioResult> {
     await node.stop()
     note(node.output().slice(-2000))
   }
-}
-
-/** The node's WebSocket and TCP addresses on loopback, for Node peers. */
-function relayAddrs (node: ChiralNodeProcess): string[] {
-  return node.multiaddrs.filter((a) => a.startsWith('/ip4/127.0.0.1/'))
 }
 
 /** Opens the demo at `hash` and waits until the page holds a relay reservation. */

@@ -12,7 +12,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
   buildBundles, chiral, chiralRun, closedPort, jsonEvents, killAll, nodeArgs, sha256File, startNode, stop
 } from './support.js'
-import type { NodeProc, Proc } from './support.js'
+import type { Proc } from './support.js'
+import type { ChiralNodeProcess } from '../browser/support/node-process.js'
 
 const MiB = 1024 * 1024
 /** The receiver's window: 8 chunks of 1 MiB in flight per channel. */
@@ -33,7 +34,7 @@ function sharedId (stdout: string, name: string): string {
 
 describe('chiral (built command, real node)', () => {
   let work: string
-  let node: NodeProc
+  let node: ChiralNodeProcess
   let sharer: Proc
   let jsonSharer: Proc
   let small: string

@@ -8,6 +8,8 @@ import { createReadStream, existsSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
+import { startChiralNode } from '../browser/support/node-process.js'
+import type { ChiralNodeProcess } from '../browser/support/node-process.js'
 import type { ChildProcess } from 'node:child_process'
 
 const run = promisify(execFile)
@@ -83,17 +85,9 @@ export async function chiralRun (args: string[], cwd: string, ms = 40_000): Prom
   return { code, stdout: p.stdout(), stderr: p.stderr() }
 }
 
-export interface NodeProc {
-  proc: Proc
-  signalingUrl: string
-  stop: () => Promise<void>
-}
-
 /** The built node on loopback, ephemeral ports, memory datastore; waits for its addresses. */
-export async function startNode (workDir: string, args: string[] = []): Promise<NodeProc> {
-  const proc = spawnScript(NODE_BUNDLE, nodeArgs(workDir, args), workDir)
-  await proc.waitFor((out) => /libp2p multiaddrs[\s\S]*\/p2p\/\S+\n/.test(out))
-  return { proc, signalingUrl: /signaling: (\S+)/.exec(proc.stdout())![1]!, stop: async () => { await stop(proc) } }
+export async function startNode (workDir: string, args: string[] = []): Promise<ChiralNodeProcess> {
+  return startChiralNode({ bundle: NODE_BUNDLE, host: '127.0.0.1', workDir, args: ['--datastore', 'memory', ...args] })
 }
 
 /** The node's loopback flags, as tests start it. */
