@@ -16,17 +16,11 @@
  * result line; relay/provider run until stdin closes. ICE servers are always
  * empty: no packet leaves the namespace.
  */
-import { relayAddresses } from '@chiral/core'
-import { startLoopbackRelay, startRelayedPeer } from '../packages/core/test/support/loopback-relay.js'
-import { createLibp2pSignaling } from '@chiral/signaling'
-import {
-  createProvider, createReceiver, createWebRTCListener, createWebRTCPathDialer, libp2pWebRTCDialer, NodeRTCPeerConnection, relayDialer,
-  TRANSFER_PROTOCOL
-} from '@chiral/transport'
+import { createPeer } from '@chiral/peer'
+import { startLoopbackRelay } from '../packages/core/test/support/loopback-relay.js'
 import { multiaddr } from '@multiformats/multiaddr'
-import type { PathDialer } from '@chiral/core'
+import type { PathName, PeerInit } from '@chiral/peer'
 import type { FetchResult, TransferSink } from '@chiral/transport'
-import type { Libp2p } from '@libp2p/interface'
 
 // CHIRAL_NDC_LOG=Info (Debug, Verbose, Warning) prints libdatachannel's log on stderr (see paths.ts --verbose).
 if (process.env.CHIRAL_NDC_LOG != null) {
@@ -44,7 +38,7 @@ const untilStdinEnds = async (): Promise<void> => new Promise((resolve) => {
 // per channel) and CHIRAL_BENCH_HWM (the WebRTC channels' send high-water mark, bytes).
 const chunkWindow = process.env.CHIRAL_BENCH_WINDOW == null ? undefined : Number(process.env.CHIRAL_BENCH_WINDOW)
 const highWaterMark = process.env.CHIRAL_BENCH_HWM == null ? undefined : Number(process.env.CHIRAL_BENCH_HWM)
-const rtc = { iceServers: [], connectTimeout: 10_000, ...(highWaterMark === undefined ? {} : { highWaterMark, lowWaterMark: Math.floor(highWaterMark / 4) }) }
+const webrtc = highWaterMark === undefined ? {} : { webrtc: { highWaterMark, lowWaterMark: Math.floor(highWaterMark / 4) } }
 
 /** What one fetch process reports (paths.ts reads it). */
 export interface FetchRun {
@@ -67,11 +61,11 @@ export interface FetchRun {
 }
 
 /**
- * A peer reserved on `relay`. With `libp2pWebRTC`, core's `webrtc` setting
- * turns on libp2p's WebRTC transport (listening on `/webrtc`).
+ * A peer reserved on `relay`, signaling through it, racing `paths`. Asking
+ * for `libp2p-webrtc` turns on libp2p's WebRTC transport (listening on `/webrtc`).
  */
-async function peer (relay: string, libp2pWebRTC: boolean): Promise<Libp2p> {
-  return startRelayedPeer(relay, libp2pWebRTC ? { webrtc: { iceServers: [] } } : {})
+function peerInit (relay: string, paths: PathName[], more: Partial<PeerInit> = {}): PeerInit {
+  return { relays: [relay], signalingMode: 'libp2p', iceServers: [], directConnectTimeout: 10_000, allowPrivateAddresses: true, paths, ...webrtc, ...more }
 }
 
 const discard: TransferSink = { open: async () => [], write: async () => {}, complete: async () => ({}), abort: async () => {} }
@@ -86,63 +80,32 @@ switch (role) {
   }
   case 'provider': {
     const [relay, file, libp2pWebRTCArg] = args
-    const node = await peer(relay!, libp2pWebRTCArg === '1')
-    const provider = createProvider({ node })
-    await provider.start()
-    const manifest = await provider.share(file!)
-    const signaling = createLibp2pSignaling({ node })
-    await signaling.start()
-    const listener = createWebRTCListener({ signaling, RTCPeerConnection: NodeRTCPeerConnection }, rtc)
+    const peer = createPeer(peerInit(relay!, libp2pWebRTCArg === '1' ? ['relay', 'webrtc', 'libp2p-webrtc'] : ['relay', 'webrtc']))
     const errors: string[] = []
-    listener.addEventListener('session:error', (e) => { errors.push(e.detail.error.message) })
-    listener.handle(TRANSFER_PROTOCOL, (channel) => { provider.serve(channel).catch((err: Error) => { errors.push(err.message) }) })
-    await listener.start()
+    peer.addEventListener('incoming:failed', (e) => { errors.push(e.detail.error.message) })
+    await peer.start()
+    const { cid } = await peer.share(file!, { announce: false })
     // libp2p's WebRTC listens through each relay reservation: `<relay>/p2p-circuit/webrtc/p2p/<peer>`.
-    const libp2pWebRTC = node.getMultiaddrs().some((a) => a.getComponents().some((c) => c.name === 'webrtc'))
-    print({ ready: true, target: { peerId: node.peerId.toString(), multiaddrs: relayAddresses(node).map(String) }, cid: manifest.cid.toString(), libp2pWebRTC })
+    const libp2pWebRTC = peer.components.node.getMultiaddrs().some((a) => a.getComponents().some((c) => c.name === 'webrtc'))
+    print({ ready: true, target: { peerId: peer.peerId, multiaddrs: peer.relayAddresses }, cid, libp2pWebRTC })
     await untilStdinEnds()
-    await listener.stop()
-    await signaling.stop()
-    await provider.stop()
-    await node.stop()
+    await peer.stop()
     print({ errors })
-    process.exit(0)
     break
   }
   case 'fetch': {
     const [relay, targetJson, cid, mode = 'race', sink = 'discard', dir, racePaths = 'relay,webrtc,libp2p-webrtc'] = args
     const target = JSON.parse(targetJson!) as { peerId: string, multiaddrs: string[] }
-    const uses = (path: string): boolean => mode === path || (mode === 'race' && racePaths.split(',').includes(path))
-    const useRelay = uses('relay')
-    const useWebRTC = uses('webrtc')
-    const useLibp2pWebRTC = uses('libp2p-webrtc')
-    const node = await peer(relay!, useLibp2pWebRTC)
-    const signaling = useWebRTC ? createLibp2pSignaling({ node }) : undefined
-    await signaling?.start()
-    // Each channel's max message size (the provider splits chunks into messages of that size).
-    const maxMessageSize: Record<string, number> = {}
-    const observed = (dialer: PathDialer): PathDialer => ({
-      name: dialer.name,
-      method: dialer.method,
-      dial: async (...a) => {
-        const channel = await dialer.dial(...a)
-        maxMessageSize[dialer.name] = channel.maxMessageSize
-        return channel
-      }
-    })
-    const dialers: PathDialer[] = [
-      ...(useRelay ? [relayDialer(node)] : []),
-      ...(signaling === undefined ? [] : [createWebRTCPathDialer({ signaling, RTCPeerConnection: NodeRTCPeerConnection }, rtc)]),
-      ...(useLibp2pWebRTC ? [libp2pWebRTCDialer(node, { dialTimeout: 10_000 })] : [])
-    ].map(observed)
-    const receiver = createReceiver({ node, dialers }, { dialTimeout: 15_000, ...(chunkWindow === undefined ? {} : { window: chunkWindow }) })
-    await receiver.start()
-    print({ ready: true, paths: dialers.map((d) => d.name) })
+    const paths = (['relay', 'webrtc', 'libp2p-webrtc'] as const).filter((path) => mode === path || (mode === 'race' && racePaths.split(',').includes(path)))
+    const peer = createPeer(peerInit(relay!, paths, { receiver: { dialTimeout: 15_000 } }))
+    await peer.start()
+    print({ ready: true, paths })
     const cpu0 = process.cpuUsage()
     const started = performance.now()
-    const result = await receiver.fetch(cid!, {
+    const result = await peer.fetch(cid!, {
       providers: [{ peerId: target.peerId, multiaddrs: target.multiaddrs.map((a) => multiaddr(a)) }],
       ...(sink === 'file' ? { destination: dir!, overwrite: true } : { sink: discard }),
+      ...(chunkWindow === undefined ? {} : { window: chunkWindow }),
       signal: AbortSignal.timeout(300_000)
     })
     const ms = performance.now() - started
@@ -152,6 +115,8 @@ switch (role) {
       const name = p.label.split(':')[0] ?? p.label
       bytesByPath[name] = (bytesByPath[name] ?? 0) + p.bytes
     }
+    const maxMessageSize: Record<string, number> = {}
+    for (const p of result.pathReports) if (p.maxMessageSize !== undefined) maxMessageSize[p.path] = p.maxMessageSize
     const run: FetchRun = {
       mode,
       bytes: result.bytes,
@@ -163,14 +128,11 @@ switch (role) {
       pathReports: result.pathReports,
       switches: result.switches.map((s) => ({ ...(s.from === undefined ? {} : { from: s.from }), to: s.to, atBytes: s.atBytes })),
       maxMessageSize,
-      connections: node.getConnections().filter((c) => c.remotePeer.toString() === target.peerId).map((c) => c.multiplexer ?? 'none'),
+      connections: peer.components.node.getConnections().filter((c) => c.remotePeer.toString() === target.peerId).map((c) => c.multiplexer ?? 'none'),
       cpuMs: (cpu.user + cpu.system) / 1000
     }
     print(run)
-    await receiver.stop()
-    await signaling?.stop()
-    await node.stop()
-    process.exit(0)
+    await peer.stop()
     break
   }
   default:

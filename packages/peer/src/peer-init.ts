@@ -1,7 +1,7 @@
 /** Settings of a peer, and the defaults that make one work with no more than a signaling URL. */
 import type { PathName } from './path-set.js'
 import type { DirectTcpSetting, LivenessInit, Signaling } from '@chiral/core'
-import type { ProviderInit, ReceiverInit } from '@chiral/transport'
+import type { ProviderInit, ReceiverInit, WebRTCInit } from '@chiral/transport'
 import type { PrivateKey } from '@libp2p/interface'
 
 export type SignalingMode = 'websocket' | 'hybrid' | 'libp2p'
@@ -48,6 +48,8 @@ export interface PeerInit {
   liveness?: LivenessInit
   /** From offer to open DataChannel before the direct path counts as failed, ms (default 10 s). */
   directConnectTimeout?: number
+  /** The direct path's channel settings: send buffer marks, how long an idle peer connection stays up. */
+  webrtc?: Pick<WebRTCInit, 'highWaterMark' | 'lowWaterMark' | 'idleTimeout' | 'reuseOpenTimeout'>
   /** `start()` waits this long for a relay reservation, ms (default 20 s; 0: do not wait). */
   relayTimeout?: number
   /** How long a fetch looks for providers, asking again while none is known, ms (default 30 s). */

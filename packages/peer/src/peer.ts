@@ -31,7 +31,7 @@ import type { PeerState } from './peer-state.js'
 import type { Platform } from './platform.js'
 import type { AbortOptions, ChiralNode, ContentDiscovery, Manifest, PeerTarget, ProviderInfo, Signaling, Startable } from '@chiral/core'
 import type { WebSocketSignaling } from '@chiral/signaling'
-import type { ContentSource, FetchResult, Provider, Receiver, ShareOptions, TransferProgress } from '@chiral/transport'
+import type { ContentSource, FetchResult, Provider, Receiver, ShareOptions, TransferProgress, TransferSink } from '@chiral/transport'
 import type { PrivateKey } from '@libp2p/interface'
 
 export interface PeerShareOptions extends ShareOptions {
@@ -60,6 +60,10 @@ export interface PeerFetchOptions extends AbortOptions {
   findTimeout?: number
   /** This fetch's retry budget per outage, ms. */
   retryBudget?: number
+  /** Chunks in flight per channel for this fetch. */
+  window?: number
+  /** Where verified chunks go instead of a file in `destination` (or a Blob). */
+  sink?: TransferSink
 }
 
 /** What a running peer is made of, for apps that need more than the peer's own methods. */
@@ -210,6 +214,8 @@ export class ChiralPeer<Input = never> extends TypedEventEmitter<PeerEvents> imp
         ...(options.fileName === undefined ? {} : { fileName: options.fileName }),
         ...(options.overwrite === undefined ? {} : { overwrite: options.overwrite }),
         ...(options.retryBudget === undefined ? {} : { retryBudget: options.retryBudget }),
+        ...(options.window === undefined ? {} : { window: options.window }),
+        ...(options.sink === undefined ? {} : { sink: options.sink }),
         onProgress: (progress) => {
           options.onProgress?.(progress)
           this.safeDispatchEvent('fetch:progress', { detail: { cid, progress } })
@@ -296,7 +302,7 @@ export class ChiralPeer<Input = never> extends TypedEventEmitter<PeerEvents> imp
     }, {
       paths: pathNames,
       answerDirect: init.direct !== false,
-      rtc: { ...(iceServers === undefined ? {} : { iceServers }), connectTimeout: init.directConnectTimeout ?? DEFAULT_DIRECT_CONNECT_TIMEOUT }
+      rtc: { ...init.webrtc, ...(iceServers === undefined ? {} : { iceServers }), connectTimeout: init.directConnectTimeout ?? DEFAULT_DIRECT_CONNECT_TIMEOUT }
     })
     partial.paths = paths
     if (paths.listener !== undefined) {

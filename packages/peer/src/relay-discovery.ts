@@ -4,6 +4,7 @@
  * on the signaling server's host and port.
  */
 import { ChiralError } from '@chiral/core'
+import { demoUrlOf } from './share-link.js'
 import type { AbortOptions } from '@chiral/core'
 
 /** The node that runs the signaling server could not tell its relay addresses. */
@@ -43,12 +44,7 @@ function hostOf (addr: string): string | undefined {
 
 /** `ws://host:port/path` → `http://host:port/health`. */
 export function healthUrl (signalingUrl: string): string {
-  const url = new URL(signalingUrl)
-  url.protocol = url.protocol === 'wss:' ? 'https:' : 'http:'
-  url.pathname = '/health'
-  url.search = ''
-  url.hash = ''
-  return url.toString()
+  return new URL('/health', demoUrlOf(signalingUrl)).toString()
 }
 
 /** Asks the signaling server's node for its relay addresses. Throws `RelayLookupError`, naming the URL and what failed. */

@@ -7,7 +7,7 @@ import { parseContentId } from '@chiral/core'
 
 const LINK_MARK = '#/download/'
 
-/** The demo's address on the node serving `signalingUrl` (`ws://h:p/…` → `http://h:p/`). */
+/** The HTTP root of the node serving `signalingUrl`, where its demo is (`ws://h:p/…` → `http://h:p/`). */
 export function demoUrlOf (signalingUrl: string): string {
   const url = new URL(signalingUrl)
   url.protocol = url.protocol === 'wss:' ? 'https:' : 'http:'

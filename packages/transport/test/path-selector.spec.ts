@@ -13,7 +13,7 @@ interface Fake extends AttachedChannel { goodput: number | undefined, chunks: nu
 
 function channel (id: number, goodput?: number, rttMs = 20, bytes = 0): Fake {
   return {
-    id, label: `c${id}`, method: 'x', state: 'ready', attachedAt: NOW - 1000, bytes, received: bytes, chunks: Math.round(bytes / MiB), badChunks: 0,
+    id, label: `c${id}`, method: 'x', state: 'ready', attachedAt: NOW - 1000, bytes, maxMessageSize: MiB, received: bytes, chunks: Math.round(bytes / MiB), badChunks: 0,
     duplicateChunks: 0, inFlight: 0, window: 8, paused: true, goodput, rttMs
   }
 }

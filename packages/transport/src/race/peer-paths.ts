@@ -65,6 +65,8 @@ export interface PathReport {
   rttMs?: number
   /** From the start of its (last) dial to its first chunk byte, ms. */
   firstByteMs?: number
+  /** The largest message its (last) channel carries. */
+  maxMessageSize?: number
   /** What the selector last did with it. */
   role?: PathRole
   error?: string
@@ -230,6 +232,7 @@ export class PeerPaths extends TypedEventEmitter<PeerPathsEvents> {
       ...(p.state.status === 'dialing' ? {} : { setupMs: p.state.setupMs }),
       ...channelReport(carried(p), bytesOf(p), total),
       ...(carried(p)?.firstByteAt === undefined ? {} : { firstByteMs: carried(p)!.firstByteAt! - p.state.startedAt }),
+      ...(carried(p) === undefined ? {} : { maxMessageSize: carried(p)!.maxMessageSize }),
       ...(this.roles.has(p.name) ? { role: this.roles.get(p.name)! } : {}),
       ...(p.state.status === 'failed' || p.state.status === 'skipped' ? { error: p.state.error.message } : {}),
       ...(p.state.status === 'down' && p.state.error !== undefined ? { error: p.state.error.message } : {})

@@ -92,6 +92,11 @@ export class ChannelWorker {
     return this.meter.rttMs
   }
 
+  /** The largest message the channel carries (the provider splits chunks to it). */
+  get maxMessageSize (): number {
+    return this.channel.maxMessageSize
+  }
+
   /** Bytes that arrived on the channel: its own count (inside messages) when it has one, else whole chunk pieces. */
   get received (): number {
     return this.channel.bytesReceived ?? this.bytes

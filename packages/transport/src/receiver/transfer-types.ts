@@ -88,6 +88,8 @@ export interface AttachedChannel {
   readonly attachedAt: number
   /** Chunk bytes received (good and bad copies). */
   readonly bytes: number
+  /** The largest message the channel carries. */
+  readonly maxMessageSize: number
   /** When its first chunk byte arrived (ms since the epoch). */
   readonly firstByteAt?: number | undefined
   /** Bytes that arrived so far, counted inside messages where the channel can (progress for a watchdog). */
