@@ -28,7 +28,7 @@ export interface PeerInit {
    * (libp2p through the relay first, the signaling server second) or
    * `libp2p` (through the relay only; no signaling server needed). Default
    * `websocket`: measured, it sets up the direct path sooner while the relay
-   * already carries data (docs/benchmarks.md, "signaling while the relay carries").
+   * already carries data: 4–18× sooner than hybrid in the NAT lab (docs/benchmarks.md, signaling-modes).
    */
   signalingMode?: SignalingMode
   /** Wraps the signaling client the peer built (to log or filter what it carries); the peer uses what this returns. */
