@@ -20,6 +20,7 @@
  */
 import { createLab, labSupport, PUB_IP, STUN_PORT } from '../test/nat/lab.js'
 import { jsonLine, startNode, startPeer } from '../test/nat/lab-processes.js'
+import { median, printReport } from './support/report.js'
 import type { Lab, WanProfileName } from '../test/nat/lab.js'
 
 const MODES = ['websocket', 'hybrid'] as const
@@ -95,7 +96,6 @@ for (const profile of profiles) {
   }
 }
 
-const median = (xs: number[]): number => { const s = [...xs].sort((a, b) => a - b); return s.length === 0 ? NaN : s.length % 2 === 1 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2 }
 const of = (runs: Run[], key: keyof Omit<Run, 'error'>): number => median(runs.flatMap((r) => typeof r[key] === 'number' ? [r[key]] : []))
 const fmt = (x: number, digits = 0): string => Number.isFinite(x) ? x.toFixed(digits) : '–'
 
@@ -122,13 +122,11 @@ for (const profile of profiles) {
   goals.push(`- \`${profile}\`: hybrid's WebRTC setup ÷ websocket's = ${fmt(ratio, 2)} (medians of the same run): ${Number.isFinite(ratio) ? (ratio > 1 ? 'websocket sets the direct path up sooner' : 'hybrid sets the direct path up sooner') : 'not measured'}`)
 }
 
-const markdown = [
-  `NAT lab, cone × cone, ${rounds} round(s) per mode, ${mib} MiB, relay capped at 8 MiB/s per relayed connection; relay and WebRTC raced.`,
-  'WebRTC up: dial start to open DataChannel; first byte: dial start to the path\'s first chunk byte (medians).',
-  '',
-  ...table,
-  '',
-  ...goals
-].join('\n')
-console.log(markdown)
-console.log(JSON.stringify({ bench: 'signaling-modes', rounds, mib, summary, results, markdown }))
+printReport('signaling-modes', {
+  intro: [
+    `NAT lab, cone × cone, ${rounds} round(s) per mode, ${mib} MiB, relay capped at 8 MiB/s per relayed connection; relay and WebRTC raced.`,
+    'WebRTC up: dial start to open DataChannel; first byte: dial start to the path\'s first chunk byte (medians).'
+  ],
+  table,
+  goals
+}, { rounds, mib, summary, results })

@@ -22,6 +22,7 @@
 import { createLab, labSupport, PUB_IP, STUN_PORT } from '../test/nat/lab.js'
 import { jsonLine, startNode, startPeer } from '../test/nat/lab-processes.js'
 import { WAN_PROFILES } from '../test/nat/wan/profiles.js'
+import { median, printReport } from './support/report.js'
 import type { Lab, WanProfileName } from '../test/nat/lab.js'
 
 const MODES: Record<string, string[]> = {
@@ -86,7 +87,6 @@ for (const profile of profiles) {
   }
 }
 
-const median = (xs: number[]): number => { const s = [...xs].sort((a, b) => a - b); return s.length === 0 ? NaN : s.length % 2 === 1 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2 }
 const rates = (runs: Run[]): number[] => runs.flatMap((r) => r.mbps === undefined ? [] : [r.mbps])
 const cell = (runs: Run[]): string => {
   const xs = rates(runs)
@@ -131,14 +131,12 @@ webrtcGoal('rtt40', 25)
 webrtcGoal('rtt100', 10)
 webrtcGoal('rtt40-loss1', 3)
 
-const markdown = [
-  `NAT lab, cone × cone, ${rounds} round(s); file ${mib} MiB (${lossMib} MiB on lossy profiles). MB/s from the fetch call to the verified file,`,
-  'median (min–max). Profiles: delay and loss on each router\'s WAN egress (test/nat/wan/profiles.ts); `rttN` ≈ N ms between the homes,',
-  'half of it between a home and the relay.',
-  '',
-  ...table,
-  '',
-  ...goals
-].join('\n')
-console.log(markdown)
-console.log(JSON.stringify({ bench: 'wan', rounds, mib, lossMib, summary, results, markdown }))
+printReport('wan', {
+  intro: [
+    `NAT lab, cone × cone, ${rounds} round(s); file ${mib} MiB (${lossMib} MiB on lossy profiles). MB/s from the fetch call to the verified file,`,
+    'median (min–max). Profiles: delay and loss on each router\'s WAN egress (test/nat/wan/profiles.ts); `rttN` ≈ N ms between the homes,',
+    'half of it between a home and the relay.'
+  ],
+  table,
+  goals
+}, { rounds, mib, lossMib, summary, results })
