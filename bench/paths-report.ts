@@ -2,6 +2,7 @@
  * Summaries, goals and the printed table of the path benchmark (paths.ts).
  */
 import type { FetchRun } from './paths-node.js'
+import { median } from './support/report.js'
 
 export type FailedRun = { mode: string, error: string }
 export type ModeRuns = Record<string, Array<FetchRun | FailedRun>>
@@ -66,11 +67,7 @@ export interface Report {
   goals: Goal[]
 }
 
-export const median = (xs: number[]): number => {
-  if (xs.length === 0) return NaN
-  const s = [...xs].sort((a, b) => a - b)
-  return s.length % 2 === 1 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2
-}
+export { median }
 const round1 = (x: number): number => Number(x.toFixed(1))
 const isRun = (r: FetchRun | FailedRun): r is FetchRun => !('error' in r)
 const mbps = (bytes: number, ms: number): number => bytes / 1e6 / (ms / 1000)

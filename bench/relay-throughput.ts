@@ -24,6 +24,7 @@ import { fileURLToPath } from 'node:url'
 import type { ChildProcessByStdio } from 'node:child_process'
 import type { Readable, Writable } from 'node:stream'
 import { randomFile } from './support/random-file.js'
+import { median } from './support/report.js'
 
 const mib = Number(process.argv[2] ?? 256)
 const rssMib = Number(process.argv[3] ?? 1024)
@@ -100,7 +101,6 @@ try {
   }
   // Other work on the machine moves every figure: compare runs of the same
   // round (seconds apart) and take the median over rounds.
-  const median = (xs: number[]): number => { const s = [...xs].sort((a, b) => a - b); return s.length % 2 === 1 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2 }
   const ratios = protos.map((p, i) => mbps(p) / mbps(raws[i]!))
   const diskRatios = disks.map((d, i) => mbps(d) / mbps(raws[i]!))
   const ratio = median(ratios)
