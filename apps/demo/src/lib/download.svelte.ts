@@ -5,8 +5,8 @@
  * tell this download's story: `fetch:finding` the lookups, `path:up` /
  * `path:down` the paths to its providers, `path:switch` the path carrying
  * new requests, so the page's method badge changes the moment they move.
- * The peer's events cover every fetch: only those of the running download,
- * for the providers it dialled, count here.
+ * The peer's events cover every fetch: only those of the running download
+ * (its content id, while it is the current one) count here.
  *
  *   idle ──start(cid)──► finding ──first dial──► transferring ──► verified
  *                           └───────────────────────┴──────────► failed (plain words)
@@ -107,8 +107,9 @@ export class Download {
     /** The providers this download dialled. */
     const providers = new Set<string>()
     const current = (): boolean => this.controller === controller
+    const mine = (e: { detail: { cid: string } }): boolean => current() && e.detail.cid === cid
     const onPath = (status: LivePath['status']) => (e: PeerEvents['path:up'] | PeerEvents['path:down']): void => {
-      if (this.state.name !== 'transferring' || !current() || !providers.has(e.detail.peerId)) return
+      if (this.state.name !== 'transferring' || !mine(e)) return
       const { peerId, path, method, setupMs } = e.detail
       const rest = this.state.paths.filter((p) => p.peerId !== peerId || p.path !== path)
       this.state = { ...this.state, paths: [...rest, { peerId, path, method, setupMs, status }] }
@@ -120,7 +121,7 @@ export class Download {
         if (e.detail.search > 1) this.state = { ...this.state, attempts: e.detail.search - 1 }
       },
       'path:dialing': (e) => {
-        if (!current()) return
+        if (!mine(e)) return
         providers.add(e.detail.peerId)
         if (this.state.name === 'finding') {
           this.state = { name: 'transferring', cid, startedAt: this.state.startedAt, providers: providers.size, switches: [], paths: [] }
@@ -131,7 +132,7 @@ export class Download {
       'path:up': onPath('up'),
       'path:down': onPath('down'),
       'path:switch': (e) => {
-        if (this.state.name !== 'transferring' || !current() || !providers.has(e.detail.peerId)) return
+        if (this.state.name !== 'transferring' || !mine(e)) return
         const method = e.detail.method
         const switches = this.state.switches.at(-1) === method ? this.state.switches : [...this.state.switches, method]
         this.state = { ...this.state, active: method, switches }

@@ -7,6 +7,8 @@ import type { TransferMethod } from '@chiral/core'
 
 export interface PathEventDetail {
   peerId: string
+  /** The content id of the fetch the path belongs to. */
+  cid: string
   path: string
   method: TransferMethod
   setupMs: number
@@ -19,6 +21,8 @@ export interface PathDownDetail extends PathEventDetail {
 /** A dial of a path started (`attempt` counts the dials of this path in this fetch, from 1). */
 export interface PathDialingDetail {
   peerId: string
+  /** The content id of the fetch the path belongs to. */
+  cid: string
   path: string
   method: TransferMethod
   attempt: number
@@ -31,6 +35,8 @@ export interface PathFailedDetail extends PathEventDetail {
 
 export interface PathSwitchDetail {
   peerId: string
+  /** The content id of the fetch. */
+  cid: string
   from?: string
   to: string
   method: TransferMethod
@@ -108,6 +114,8 @@ export interface PeerPathsInit {
 
 export class PeerPaths extends TypedEventEmitter<PeerPathsEvents> {
   readonly peerId: string
+  /** The content id of the fetch. */
+  readonly cid: string
   private readonly transfer: Transfer
   private readonly selector: PathSelector
   private readonly paths = new Map<string, PathInfo>()
@@ -127,6 +135,7 @@ export class PeerPaths extends TypedEventEmitter<PeerPathsEvents> {
   constructor (peerId: string, transfer: Transfer, selector: PathSelector, init: PeerPathsInit = {}) {
     super()
     this.peerId = peerId
+    this.cid = transfer.cid.toString()
     this.transfer = transfer
     this.selector = selector
     this.stallTimeout = init.stallTimeout ?? 3000
@@ -156,7 +165,7 @@ export class PeerPaths extends TypedEventEmitter<PeerPathsEvents> {
     }
     const attempt = (this.dials.get(name) ?? 0) + 1
     this.dials.set(name, attempt)
-    this.safeDispatchEvent('path:dialing', { detail: { peerId: this.peerId, path: name, method, attempt } })
+    this.safeDispatchEvent('path:dialing', { detail: { peerId: this.peerId, cid: this.cid, path: name, method, attempt } })
     this.reselect()
   }
 
@@ -174,7 +183,7 @@ export class PeerPaths extends TypedEventEmitter<PeerPathsEvents> {
     const setupMs = Date.now() - info.state.startedAt
     const attached = this.transfer.attach(channel, { label: `${name}:${this.peerId.slice(-8)}`, paused: true })
     info.state = transition(info.state, { status: 'up', startedAt: info.state.startedAt, setupMs, channel: attached })
-    this.safeDispatchEvent('path:up', { detail: { peerId: this.peerId, path: name, method: info.method, setupMs } })
+    this.safeDispatchEvent('path:up', { detail: { peerId: this.peerId, cid: this.cid, path: name, method: info.method, setupMs } })
     this.reselect()
     return attached
   }
@@ -186,7 +195,7 @@ export class PeerPaths extends TypedEventEmitter<PeerPathsEvents> {
     info.state = transition(info.state, { status: 'failed', startedAt: info.state.startedAt, setupMs, error })
     const message = describeError(error)
     this.lossLog.push({ path: name, method: info.method, kind: 'dial-failed', at: Date.now(), error: message })
-    this.safeDispatchEvent('path:failed', { detail: { peerId: this.peerId, path: name, method: info.method, setupMs, error: message } })
+    this.safeDispatchEvent('path:failed', { detail: { peerId: this.peerId, cid: this.cid, path: name, method: info.method, setupMs, error: message } })
     this.reselect()
   }
 
@@ -267,7 +276,7 @@ export class PeerPaths extends TypedEventEmitter<PeerPathsEvents> {
     info.state = transition(info.state, { status: 'down', startedAt, setupMs, channel, ...(error === undefined ? {} : { error }) })
     const message = error === undefined ? 'channel closed' : describeError(error)
     this.lossLog.push({ path: info.name, method: info.method, kind: 'lost', at: Date.now(), error: message })
-    this.safeDispatchEvent('path:down', { detail: { peerId: this.peerId, path: info.name, method: info.method, setupMs, error: message } })
+    this.safeDispatchEvent('path:down', { detail: { peerId: this.peerId, cid: this.cid, path: info.name, method: info.method, setupMs, error: message } })
     this.reselect()
   }
 
@@ -315,6 +324,7 @@ export class PeerPaths extends TypedEventEmitter<PeerPathsEvents> {
       this.safeDispatchEvent('path:switch', {
         detail: {
           peerId: this.peerId,
+          cid: this.cid,
           ...(from === undefined ? {} : { from }),
           to: next,
           method: selection.active!.method,
