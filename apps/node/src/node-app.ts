@@ -41,6 +41,13 @@ export async function startNode (config: NodeConfig, log: Log): Promise<RunningN
 
   const store = await openDatastore(config.datastore)
   log.info('opened datastore', { location: store.location })
+  const unlimited = (n: number): number | string => Number.isFinite(n) ? n : 'unlimited'
+  log.info('relay limits', {
+    maxReservations: config.relay.maxReservations,
+    dataLimitBytes: unlimited(config.relay.dataLimit),
+    durationLimitMs: unlimited(config.relay.durationLimit),
+    rateLimitBytesPerSecond: unlimited(config.relay.rateLimit)
+  })
   try {
     return await startWithDatastore(config, log, key, store)
   } catch (err) {

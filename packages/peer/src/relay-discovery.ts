@@ -56,11 +56,30 @@ export async function fetchRelayAddrs (signalingUrl: string, pick: Omit<RelayPic
     if (!response.ok) throw new Error(`it answered HTTP ${response.status}`)
     health = await response.json() as HealthLike
   } catch (err) {
-    const cause = err as Error & { cause?: { code?: string } }
-    const why = cause.cause?.code ?? cause.message
-    throw new RelayLookupError(`Cannot ask ${url} for the relay's addresses: ${why}`, { cause: err })
+    throw new RelayLookupError(`Cannot ask ${url} for the relay's addresses: ${networkReason(err)}`, { cause: err })
   }
   const addrs = relayAddrsFromHealth(health, { ...pick, preferHost: new URL(signalingUrl).hostname })
   if (addrs.length === 0) throw new RelayLookupError(`${url} reports no relay address a ${pick.browser ? 'browser' : 'Node peer'} could dial`)
   return addrs
+}
+
+/**
+ * The most telling part of a failed `fetch()`: a system error code
+ * (`ECONNREFUSED`) from its causes, else its message and its causes'
+ * (`fetch failed: bad port`).
+ */
+function networkReason (err: unknown): string {
+  const seen = new Set<unknown>()
+  const messages: string[] = []
+  const queue: unknown[] = [err]
+  while (queue.length > 0) {
+    const e = queue.shift() as { code?: unknown, message?: unknown, cause?: unknown, errors?: unknown[] } | undefined
+    if (e == null || seen.has(e)) continue
+    seen.add(e)
+    if (typeof e.code === 'string' && /^E[A-Z]+$/.test(e.code)) return e.code
+    if (typeof e.message === 'string' && e.message !== '' && !messages.includes(e.message)) messages.push(e.message)
+    if (e.cause !== undefined) queue.push(e.cause)
+    if (Array.isArray(e.errors)) queue.push(...e.errors)
+  }
+  return messages.join(': ')
 }
