@@ -97,7 +97,11 @@ describe('an earlier-design app on the built chiral-node', () => {
     app = await EarlierApp.open(node.signalingUrl, globalThis.crypto.randomUUID())
     await app.next((f) => f.type === 'peers')
     ours = new WebSocketSignaling({ url: node.signalingUrl, WebSocket, privateKey: await generateKeyPair('Ed25519') })
+    const open = new Promise<void>((resolve) => {
+      ours.addEventListener('state', (e) => { if (e.detail.status === 'open') resolve() })
+    })
     await ours.start()
+    await open
   })
 
   afterAll(async () => {
