@@ -237,7 +237,8 @@ export class WebSocketSignaling extends TypedEventEmitter<WebSocketSignalingEven
   }
 
   private async register (socket: WebSocketLike, nonce: string): Promise<void> {
-    const frame: Record<string, string> = { type: 'register', clientId: this.id }
+    // `format` tells the server we speak this protocol, not the earlier design's.
+    const frame: Record<string, string> = { type: 'register', clientId: this.id, format: 'chiral' }
     if (this.init.room !== undefined) frame.room = this.init.room
     if (this.init.privateKey !== undefined) Object.assign(frame, await signChallenge(this.init.privateKey, nonce))
     if (this.currentSocket() === socket && socket.readyState === WS_OPEN) this.write(socket, JSON.stringify(frame))

@@ -20,6 +20,26 @@ export const iceCandidateSchema = z.object({
   usernameFragment: z.string().max(256).nullable().optional()
 })
 
+/**
+ * A session description as `RTCSessionDescription.toJSON()` gives it. The
+ * earlier design's clients send and expect the whole object in `sdp`; ours
+ * send the SDP text alone. The server accepts both (PROTOCOL.md,
+ * "Compatibility with the earlier format").
+ */
+export const sessionDescriptionSchema = z.object({
+  type: z.enum(['offer', 'answer', 'pranswer']),
+  sdp: z.string()
+})
+/** `sdp` of an offer or answer on the WebSocket protocol: the text, or a session description. */
+export const sdpSchema = z.union([z.string(), sessionDescriptionSchema])
+
+export type SessionDescription = z.infer<typeof sessionDescriptionSchema>
+
+/** The SDP text of either form of `sdp`. */
+export function sdpText (sdp: string | SessionDescription): string {
+  return typeof sdp === 'string' ? sdp : sdp.sdp
+}
+
 /** The three kinds of signal, as peers exchange them (no addressing). */
 export const signalSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('offer'), sdp: z.string(), session: sessionSchema.optional() }),
@@ -34,10 +54,12 @@ export const clientMessageSchema = z.discriminatedUnion('type', [
     clientId: clientIdSchema,
     room: clientIdSchema.optional(),
     publicKey: base64url.optional(),
-    signature: base64url.optional()
+    signature: base64url.optional(),
+    /** Our clients say so; an anonymous `register` with none of `room`, `signature`, `publicKey`, `format` is served the earlier format. */
+    format: z.literal('chiral').optional()
   }),
-  z.object({ type: z.literal('offer'), to: clientIdSchema, sdp: z.string(), session: sessionSchema.optional() }),
-  z.object({ type: z.literal('answer'), to: clientIdSchema, sdp: z.string(), session: sessionSchema.optional() }),
+  z.object({ type: z.literal('offer'), to: clientIdSchema, sdp: sdpSchema, session: sessionSchema.optional() }),
+  z.object({ type: z.literal('answer'), to: clientIdSchema, sdp: sdpSchema, session: sessionSchema.optional() }),
   z.object({ type: z.literal('candidate'), to: clientIdSchema, candidate: iceCandidateSchema.nullable(), session: sessionSchema.optional() }),
   z.object({ type: z.literal('ping'), ts: z.number().finite() })
 ])
@@ -48,8 +70,8 @@ export const serverMessageSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('peers'), peers: z.array(clientIdSchema) }),
   z.object({ type: z.literal('peer-joined'), clientId: clientIdSchema }),
   z.object({ type: z.literal('peer-left'), clientId: clientIdSchema }),
-  z.object({ type: z.literal('offer'), from: clientIdSchema, sdp: z.string(), session: sessionSchema.optional() }),
-  z.object({ type: z.literal('answer'), from: clientIdSchema, sdp: z.string(), session: sessionSchema.optional() }),
+  z.object({ type: z.literal('offer'), from: clientIdSchema, sdp: sdpSchema, session: sessionSchema.optional() }),
+  z.object({ type: z.literal('answer'), from: clientIdSchema, sdp: sdpSchema, session: sessionSchema.optional() }),
   z.object({ type: z.literal('candidate'), from: clientIdSchema, candidate: iceCandidateSchema.nullable(), session: sessionSchema.optional() }),
   z.object({ type: z.literal('pong'), ts: z.number() }),
   z.object({ type: z.literal('error'), code: z.enum(SIGNALING_ERROR_CODES), message: z.string() })
@@ -90,12 +112,16 @@ export function parseSignal (text: string): ParseResult<SignalMessage> {
   return parseWith(signalSchema, text) as ParseResult<SignalMessage>
 }
 
-/** The signal part of a forwarded frame, with `session` kept when present. */
+/**
+ * The signal part of a forwarded frame, with `session` kept when present. A
+ * session description object in `sdp` (from an earlier-format sender) becomes
+ * its SDP text, as core's `SignalMessage` has it.
+ */
 export function toSignal (m: ForwardedMessage | ForwardMessage): SignalMessage {
   const session = m.session === undefined ? {} : { session: m.session }
   switch (m.type) {
-    case 'offer': return { type: 'offer', sdp: m.sdp, ...session }
-    case 'answer': return { type: 'answer', sdp: m.sdp, ...session }
+    case 'offer': return { type: 'offer', sdp: sdpText(m.sdp), ...session }
+    case 'answer': return { type: 'answer', sdp: sdpText(m.sdp), ...session }
     case 'candidate': return { type: 'candidate', candidate: m.candidate, ...session }
   }
 }

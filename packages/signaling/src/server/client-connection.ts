@@ -1,7 +1,9 @@
 import { createNonce } from '../protocol/auth.js'
+import { EarlierFormatFrames } from './earlier-format.js'
 import { TokenBucket } from './token-bucket.js'
 import type { SignalingErrorCode } from '../errors.js'
 import type { ServerMessage } from '../protocol/messages.js'
+import type { WireFormat } from './earlier-format.js'
 import type { ResolvedServerOptions } from './options.js'
 import type { WebSocket } from 'ws'
 
@@ -26,6 +28,8 @@ export class ClientConnection {
   lastSeen = Date.now()
   readonly nonce = createNonce()
   readonly bucket: TokenBucket
+  /** Set for a client served the earlier design's format (see `useFormat`). */
+  private earlier: EarlierFormatFrames | undefined
 
   constructor (
     readonly socket: WebSocket,
@@ -37,6 +41,16 @@ export class ClientConnection {
 
   get id (): string | undefined {
     return this.phase.name === 'registered' ? this.phase.id : undefined
+  }
+
+  get format (): WireFormat {
+    return this.earlier === undefined ? 'chiral' : 'earlier'
+  }
+
+  /** Serves this client `format` from now on (decided by its `register`). */
+  useFormat (format: WireFormat): void {
+    if (format === this.format) return
+    this.earlier = format === 'earlier' ? new EarlierFormatFrames() : undefined
   }
 
   /**
@@ -55,14 +69,22 @@ export class ClientConnection {
       this.onSlow(this)
       return
     }
-    this.socket.send(text)
+    if (this.earlier === undefined) {
+      this.socket.send(text)
+      return
+    }
+    for (const frame of this.earlier.control(text)) this.socket.send(frame)
   }
 
-  /** Sends a forwarded frame unless this client's send buffer is over the cap. */
-  trySendForward (text: string): boolean {
+  /**
+   * Sends a forwarded frame unless this client's send buffer is over the cap.
+   * `from` is the format the sender is served, which decides the form of
+   * `sdp` an earlier-format receiver gets.
+   */
+  trySendForward (text: string, from: WireFormat = 'chiral'): boolean {
     if (this.phase.name === 'closed' || this.socket.readyState !== this.socket.OPEN) return false
     if (this.socket.bufferedAmount > this.options.maxSendBuffer) return false
-    this.socket.send(text)
+    this.socket.send(this.earlier === undefined ? text : this.earlier.forward(text, from))
     return true
   }
 

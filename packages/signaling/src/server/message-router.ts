@@ -1,5 +1,6 @@
 import { parsePeerId, verifyChallenge } from '../protocol/auth.js'
 import { parseClientMessage } from '../protocol/messages.js'
+import { wireFormatOf } from './earlier-format.js'
 import { DEFAULT_ROOM } from './registry.js'
 import type { SignalingErrorCode } from '../errors.js'
 import type { ForwardMessage, RegisterMessage } from '../protocol/messages.js'
@@ -56,6 +57,7 @@ export class MessageRouter {
         conn.sendControl({ type: 'pong', ts: m.ts })
         return
       case 'register':
+        if (conn.phase.name === 'unregistered') conn.useFormat(wireFormatOf(m))
         void this.register(conn, m)
         return
       case 'offer':
@@ -86,7 +88,7 @@ export class MessageRouter {
     const frame = m.type === 'candidate'
       ? { type: m.type, from, candidate: m.candidate, ...session }
       : { type: m.type, from, sdp: m.sdp, ...session }
-    if (!target.trySendForward(JSON.stringify(frame))) {
+    if (!target.trySendForward(JSON.stringify(frame), conn.format)) {
       this.reject(conn, 'buffer-full', `"${m.to}" is not reading; message dropped`)
       return
     }
