@@ -31,9 +31,11 @@ export function bridgeCluster (cluster: SignalingCluster, target: BridgeTarget):
         target.stats.messagesRouted++
       }
     },
-    'member:joined': ({ detail: { room, id, instance } }) => { target.registry().remoteJoined(room, id, instance) },
-    'member:left': ({ detail: { room, id, instance } }) => { target.registry().remoteLeft(room, id, instance) },
-    members: ({ detail: { room, members } }) => { target.registry().reconcile(room, members) },
+    'member:joined': ({ detail: { room, id, instance, version } }) => { target.registry().remoteJoined(room, id, instance, version) },
+    'member:left': ({ detail: { room, id, version } }) => { target.registry().remoteLeft(room, id, version) },
+    members: ({ detail: { room, members, version } }) => { target.registry().reconcile(room, members, version) },
+    'versions:reset': () => { target.registry().forgetVersions() },
+    'room:unwatched': ({ detail: { room } }) => { target.registry().forgetRoom(room) },
     replaced: ({ detail: { id, token } }) => {
       const conn = target.registry().get(id)
       if (conn !== undefined && conn.token === token) target.replaced(conn)

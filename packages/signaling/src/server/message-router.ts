@@ -160,7 +160,7 @@ export class MessageRouter {
       this.reject(conn, 'id-taken', `"${m.clientId}" is registered by another connection`)
       return
     }
-    if (outcome.kind === 'claimed') this.registry.reconcile(room, outcome.members)
+    if (outcome.kind === 'claimed') this.registry.reconcile(room, outcome.members, outcome.version, m.clientId)
     this.admit(conn, m, room, signed)
   }
 

@@ -44,7 +44,7 @@ export class Registry {
       this.rooms.set(room, members)
     }
     // Seen on another instance until now (it moved here): the room sees no change.
-    const known = this.remote.delete(room, id)
+    const known = this.remote.vacate(room, id)
     const peers: string[] = []
     const joined = JSON.stringify({ type: 'peer-joined', clientId: id })
     for (const member of members) {
@@ -70,7 +70,6 @@ export class Registry {
       members.delete(conn)
       if (members.size === 0) {
         this.rooms.delete(room)
-        this.remote.drop(room)
       } else if (!this.remote.has(room, id)) {
         // Still held by another instance (taken over there): no change for the room.
         this.broadcast(members, { type: 'peer-left', clientId: id })
@@ -98,43 +97,54 @@ export class Registry {
     return this.add(conn, id, room)
   }
 
-  /** Another instance's client joined `room`. */
-  remoteJoined (room: string, id: string, instance: string): void {
-    const members = this.rooms.get(room)
-    if (members === undefined) return
-    const visible = this.isLocalIn(id, room)
-    if (this.remote.set(room, id, instance) && !visible) {
-      this.broadcast(members, { type: 'peer-joined', clientId: id })
+  /** Another instance's client joined `room` (as of the cluster's `version`). */
+  remoteJoined (room: string, id: string, instance: string, version: number): void {
+    if (this.remote.apply(room, id, instance, version) === 'added' && !this.isLocalIn(id, room)) {
+      this.tell(room, { type: 'peer-joined', clientId: id })
     }
   }
 
   /** Another instance's client left `room`. */
-  remoteLeft (room: string, id: string, instance: string): void {
-    const members = this.rooms.get(room)
-    if (members === undefined) return
-    if (this.remote.delete(room, id, instance) && !this.isLocalIn(id, room)) {
-      this.broadcast(members, { type: 'peer-left', clientId: id })
+  remoteLeft (room: string, id: string, version: number): void {
+    if (this.remote.apply(room, id, undefined, version) === 'removed' && !this.isLocalIn(id, room)) {
+      this.tell(room, { type: 'peer-left', clientId: id })
     }
   }
 
   /**
-   * Takes a full list of `room`'s members on other instances, and tells the
-   * local members what changed since the view they had.
+   * Takes a full list of `room`'s members on other instances as of `version`,
+   * and tells the local members what changed since the view they had.
+   * `joining` is about to be added locally: no delta about it.
    */
-  reconcile (room: string, remoteMembers: RemoteMember[]): void {
-    const members = this.rooms.get(room)
-    const others = remoteMembers.filter((m) => !this.isLocalIn(m.id, room))
-    const { added, removed } = this.remote.replace(room, others)
-    if (members === undefined) return
-    for (const id of added) this.broadcast(members, { type: 'peer-joined', clientId: id })
+  reconcile (room: string, remoteMembers: RemoteMember[], version: number, joining?: string): void {
+    const others = remoteMembers.filter((m) => m.id !== joining && !this.isLocalIn(m.id, room))
+    // Older news about the joining id must not make it remote again once it is local.
+    if (joining !== undefined) this.remote.touch(room, joining, version)
+    const { added, removed } = this.remote.snapshot(room, others, version, joining)
+    for (const id of added) this.tell(room, { type: 'peer-joined', clientId: id })
     for (const id of removed) {
-      if (!this.isLocalIn(id, room)) this.broadcast(members, { type: 'peer-left', clientId: id })
+      if (!this.isLocalIn(id, room)) this.tell(room, { type: 'peer-left', clientId: id })
     }
+  }
+
+  /** The cluster's versions start over: see `RemoteRooms.forgetVersions`. */
+  forgetVersions (): void {
+    this.remote.forgetVersions()
+  }
+
+  /** The cluster no longer watches `room` (no local member): forget its remote members. */
+  forgetRoom (room: string): void {
+    if (!this.rooms.has(room)) this.remote.drop(room)
   }
 
   private isLocalIn (id: string, room: string): boolean {
     const conn = this.byId.get(id)
     return conn?.phase.name === 'registered' && conn.phase.room === room
+  }
+
+  private tell (room: string, message: { type: 'peer-joined' | 'peer-left', clientId: string }): void {
+    const members = this.rooms.get(room)
+    if (members !== undefined) this.broadcast(members, message)
   }
 
   private broadcast (members: Set<ClientConnection>, message: { type: 'peer-joined' | 'peer-left', clientId: string }): void {

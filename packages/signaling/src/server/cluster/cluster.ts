@@ -56,8 +56,8 @@ export interface RemoteMember {
 }
 
 export type ClaimOutcome =
-  /** The id is ours; `members` are the room's members on other instances. */
-  | { kind: 'claimed', members: RemoteMember[] }
+  /** The id is ours; `members` are the room's members on other instances, as of `version`. */
+  | { kind: 'claimed', members: RemoteMember[], version: number }
   /** A live anonymous registration elsewhere holds the id. */
   | { kind: 'taken' }
   /** The cluster cannot be reached: register locally; presence is published once it is back. */
@@ -72,15 +72,24 @@ export type ClusterStatus =
   | { mode: 'local' }
   | { mode: 'redis', instanceId: string, state: ClusterState, connected: boolean, since: number, error?: string }
 
+/**
+ * Membership news carries a `version`: a number that grows with every
+ * membership change, cluster-wide. Events and full lists travel different
+ * paths and may be handled out of order; the version says which is newer.
+ */
 export interface SignalingClusterEvents {
   /** A signal for a local client, from a client on the instance `origin`. */
   forward: CustomEvent<{ to: string, from: string, origin: string, frame: string }>
   /** Someone on another instance joined `room`. */
-  'member:joined': CustomEvent<{ room: string, id: string, instance: string }>
+  'member:joined': CustomEvent<{ room: string, id: string, instance: string, version: number }>
   /** Someone on another instance left `room`. */
-  'member:left': CustomEvent<{ room: string, id: string, instance: string }>
+  'member:left': CustomEvent<{ room: string, id: string, instance: string, version: number }>
   /** The full list of `room`'s members on other instances (after presence was published again). */
-  members: CustomEvent<{ room: string, members: RemoteMember[] }>
+  members: CustomEvent<{ room: string, members: RemoteMember[], version: number }>
+  /** Versions start over (the connection was lost; Redis may have restarted): older ones mean nothing now. */
+  'versions:reset': CustomEvent<undefined>
+  /** The cluster stopped watching `room` (no local member for a while). */
+  'room:unwatched': CustomEvent<{ room: string }>
   /** A newer registration elsewhere holds `id`: close the local one with this token. */
   replaced: CustomEvent<{ id: string, token: string }>
   /** A signal sent by the local client `to` could not be delivered on another instance. */

@@ -19,7 +19,7 @@ export class LocalCluster extends TypedEventEmitter<SignalingClusterEvents> impl
   }
 
   async claim (): Promise<ClaimOutcome> {
-    return { kind: 'claimed', members: [] }
+    return { kind: 'claimed', members: [], version: 0 }
   }
 
   release (): void {}

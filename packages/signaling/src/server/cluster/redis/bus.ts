@@ -5,6 +5,7 @@
  *     P instance:<iid>     set of the ids that instance holds
  *     P peer:<id>          hash { instance, token, room }: who holds an id
  *     P room:<room>        set of the ids in a room
+ *     P version            counter: one more for every join or leave
  *
  * Channels: `P room:<room>` carries joins and leaves (published by the Lua
  * scripts, in the same atomic step that changes the keys); `P instance:<iid>`
@@ -41,7 +42,9 @@ const instanceIdSchema = clientIdSchema
 export const roomEventSchema = z.object({
   t: z.enum(['joined', 'left']),
   id: clientIdSchema,
-  i: instanceIdSchema
+  i: instanceIdSchema,
+  /** The membership version this change created. */
+  v: z.number().int().nonnegative()
 })
 
 export const instanceMessageSchema = z.discriminatedUnion('t', [

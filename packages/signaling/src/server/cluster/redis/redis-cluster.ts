@@ -1,12 +1,12 @@
 import { logger } from '@libp2p/logger'
 import { TypedEventEmitter } from 'main-event'
-import { SignalingClusterReplyError } from '../../../errors.js'
 import { Channels, instanceMessageSchema, parseBusMessage, roomEventSchema } from './bus.js'
 import { resolveRedisClusterOptions } from './options.js'
 import { RedisLink } from './redis-link.js'
+import { parseClaimReply, parseSyncReply } from './replies.js'
 import { SCRIPTS } from './scripts.js'
 import type { SignalingErrorCode } from '../../../errors.js'
-import type { ClaimOutcome, ClusterComponents, ClusterState, ClusterStatus, ForwardOutcome, LocalRegistration, RemoteMember, SignalingCluster, SignalingClusterEvents, SignalingClusterFactory } from '../cluster.js'
+import type { ClaimOutcome, ClusterComponents, ClusterState, ClusterStatus, ForwardOutcome, LocalRegistration, SignalingCluster, SignalingClusterEvents, SignalingClusterFactory } from '../cluster.js'
 import type { RedisClusterInit, ResolvedRedisClusterOptions } from './options.js'
 
 const log = logger('chiral:signaling:cluster')
@@ -38,6 +38,7 @@ export class RedisCluster extends TypedEventEmitter<SignalingClusterEvents> impl
   private syncing = false
   private timer: ReturnType<typeof setInterval> | undefined
   private readonly inflight = new Map<string, number>()
+  private idleRooms = new Set<string>()
 
   constructor (private readonly components: ClusterComponents, init: RedisClusterInit) {
     super()
@@ -46,7 +47,11 @@ export class RedisCluster extends TypedEventEmitter<SignalingClusterEvents> impl
     this.channels = new Channels(this.options.keyPrefix)
     this.link = new RedisLink(this.options, {
       up: () => { void this.sync() },
-      down: (error) => { this.enter('unavailable', error) },
+      down: (error) => {
+        // What arrives on the next connection may come from a restarted Redis, whose versions start at 0.
+        this.safeDispatchEvent('versions:reset')
+        this.enter('unavailable', error)
+      },
       message: (channel, text) => { this.onMessage(channel, text) }
     })
   }
@@ -107,10 +112,7 @@ export class RedisCluster extends TypedEventEmitter<SignalingClusterEvents> impl
     try {
       // Subscribed before the claim runs: every change published after the member list is read reaches us.
       await this.link.subscribe(this.channels.room(reg.room))
-      const reply = await SCRIPTS.claim.run(cmd, [this.options.keyPrefix, this.instanceId, this.options.presenceTtl, reg.id, reg.room, reg.token, signed ? '1' : '0'])
-      if (!Array.isArray(reply) || (reply[0] !== 'claimed' && reply[0] !== 'taken')) throw new SignalingClusterReplyError(`unexpected claim reply ${JSON.stringify(reply)}`)
-      if (reply[0] === 'taken') return { kind: 'taken' }
-      return { kind: 'claimed', members: this.pairs(reply.slice(1)) }
+      return parseClaimReply(await SCRIPTS.claim.run(cmd, [this.options.keyPrefix, this.instanceId, this.options.presenceTtl, reg.id, reg.room, reg.token, signed ? '1' : '0']))
     } catch (err) {
       log.error('claim of %s failed %e', reg.id, err)
       this.dirty = true
@@ -191,7 +193,11 @@ export class RedisCluster extends TypedEventEmitter<SignalingClusterEvents> impl
         const regs = this.components.localRegistrations()
         const args: Array<string | number> = [this.options.keyPrefix, this.instanceId, this.options.presenceTtl, regs.length]
         for (const r of regs) args.push(r.id, r.room, r.token)
-        this.applySync(await SCRIPTS.sync.run(cmd, args))
+        const reply = parseSyncReply(await SCRIPTS.sync.run(cmd, args))
+        for (const { id, token } of reply.lost) this.safeDispatchEvent('replaced', { detail: { id, token } })
+        for (const { room, members } of reply.rooms) {
+          this.safeDispatchEvent('members', { detail: { room, members: members.filter((m) => m.instance !== this.instanceId), version: reply.version } })
+        }
       } while (this.dirty)
       if (this.state.name === 'syncing') this.enter('ready')
     } catch (err) {
@@ -200,19 +206,6 @@ export class RedisCluster extends TypedEventEmitter<SignalingClusterEvents> impl
       if (this.state.name === 'syncing') this.enter('unavailable', (err as Error).message)
     } finally {
       this.syncing = false
-    }
-  }
-
-  private applySync (reply: unknown): void {
-    if (!Array.isArray(reply) || !Array.isArray(reply[0])) throw new SignalingClusterReplyError(`unexpected sync reply ${JSON.stringify(reply)}`)
-    const lost = reply[0] as unknown[]
-    for (let i = 0; i + 1 < lost.length; i += 2) {
-      this.safeDispatchEvent('replaced', { detail: { id: String(lost[i]), token: String(lost[i + 1]) } })
-    }
-    for (const entry of reply.slice(1)) {
-      if (!Array.isArray(entry) || typeof entry[0] !== 'string' || !Array.isArray(entry[1])) continue
-      const members = this.pairs(entry[1]).filter((m) => m.instance !== this.instanceId)
-      this.safeDispatchEvent('members', { detail: { room: entry[0], members } })
     }
   }
 
@@ -235,12 +228,22 @@ export class RedisCluster extends TypedEventEmitter<SignalingClusterEvents> impl
       this.link.reconnect()
       return
     }
-    const used = new Set(this.components.localRegistrations().map((r) => this.channels.room(r.room)))
-    for (const room of this.inflight.keys()) used.add(this.channels.room(room))
-    used.add(this.channels.instance(this.instanceId))
+    this.unwatchIdleRooms()
+  }
+
+  /** Unsubscribes rooms without local members for two ticks in a row (a claim may be just finishing). */
+  private unwatchIdleRooms (): void {
+    const used = new Set(this.components.localRegistrations().map((r) => r.room))
+    for (const room of this.inflight.keys()) used.add(room)
+    const idle = new Set<string>()
     for (const channel of this.link.channels()) {
-      if (!used.has(channel)) this.link.unsubscribe(channel)
+      const room = this.channels.roomOf(channel)
+      if (room === undefined || used.has(room)) continue
+      if (!this.idleRooms.has(room)) { idle.add(room); continue }
+      this.link.unsubscribe(channel)
+      this.safeDispatchEvent('room:unwatched', { detail: { room } })
     }
+    this.idleRooms = idle
   }
 
   private onMessage (channel: string, text: string): void {
@@ -257,13 +260,7 @@ export class RedisCluster extends TypedEventEmitter<SignalingClusterEvents> impl
     const e = room === undefined ? undefined : parseBusMessage(roomEventSchema, text)
     if (room === undefined || e === undefined) { log.error('ignored a malformed message on %s', channel); return }
     if (e.i === this.instanceId) return // our own clients: the local registry already told the room
-    this.safeDispatchEvent(e.t === 'joined' ? 'member:joined' : 'member:left', { detail: { room, id: e.id, instance: e.i } })
-  }
-
-  private pairs (flat: unknown[]): RemoteMember[] {
-    const out: RemoteMember[] = []
-    for (let i = 0; i + 1 < flat.length; i += 2) out.push({ id: String(flat[i]), instance: String(flat[i + 1]) })
-    return out
+    this.safeDispatchEvent(e.t === 'joined' ? 'member:joined' : 'member:left', { detail: { room, id: e.id, instance: e.i, version: e.v } })
   }
 }
 

@@ -35,8 +35,13 @@ local function alive(instance, now, ttl)
   end
   return a
 end
+-- Every membership change gets the next version; full lists carry the current one.
 local function room_event(t, id, instance, room)
-  redis.call('PUBLISH', P .. 'room:' .. room, cjson.encode({ t = t, id = id, i = instance }))
+  local v = redis.call('INCR', P .. 'version')
+  redis.call('PUBLISH', P .. 'room:' .. room, cjson.encode({ t = t, id = id, i = instance, v = v }))
+end
+local function version()
+  return tonumber(redis.call('GET', P .. 'version') or '0')
 end
 local function drop(id, instance, room)
   redis.call('DEL', P .. 'peer:' .. id)
@@ -62,7 +67,7 @@ local function members(room, now, ttl, except)
 end
 `
 
-/** ARGV: prefix, instance, ttl, id, room, token, signed ('1' | '0') → {'taken'} | {'claimed', id, instance, …}. */
+/** ARGV: prefix, instance, ttl, id, room, token, signed ('1' | '0') → {'taken'} | {'claimed', version, id, instance, …}. */
 const CLAIM = `
 local iid, ttl, id, room, token, signed = ARGV[2], tonumber(ARGV[3]), ARGV[4], ARGV[5], ARGV[6], ARGV[7] == '1'
 local now = now_ms()
@@ -83,7 +88,7 @@ if owner ~= iid or oroom ~= room then room_event('joined', id, iid, room) end
 if live and owner ~= iid then
   redis.call('PUBLISH', P .. 'instance:' .. owner, cjson.encode({ t = 'replaced', id = id, token = otoken }))
 end
-local out = { 'claimed' }
+local out = { 'claimed', version() }
 for _, v in ipairs(members(room, now, ttl, id)) do out[#out + 1] = v end
 return out
 `
@@ -111,7 +116,7 @@ return redis.call('PUBLISH', P .. 'instance:' .. owner, ARGV[4])
  * ARGV: prefix, instance, ttl, n, then n × (id, room, token).
  * Drops records it holds that are not in the list; takes the listed ids unless
  * another live instance holds one (returned in `lost`, as id, token pairs).
- * → { lost, { room, { id, instance, … } }, … } for every listed room.
+ * → { lost, version, { room, { id, instance, … } }, … } for every listed room.
  */
 const SYNC = `
 local iid, ttl, n = ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
@@ -153,7 +158,7 @@ for k = 0, n - 1 do
     end
   end
 end
-local out = { lost }
+local out = { lost, version() }
 for _, room in ipairs(order) do out[#out + 1] = { room, members(room, now, ttl, '') } end
 return out
 `
