@@ -199,7 +199,7 @@ function redisSetting (get: (flag: string) => string | undefined): { redis?: Red
     if (instanceId !== undefined) throw new ConfigError('--instance-id needs --redis-url')
     return {}
   }
-  if (!/^rediss?:\/\/[^/]/.test(url)) throw new ConfigError(`--redis-url must be redis://host:port or rediss://host:port, got "${url.replace(/:[^:@/]*@/, ':***@')}"`)
+  if (!/^rediss?:\/\/[^/]/.test(url)) throw new ConfigError(`--redis-url must be redis://host:port or rediss://host:port, got "${url.replace(/^([a-z]*:\/*)[^@]*@/i, '$1***@')}"`)
   if (instanceId !== undefined && !/^[\x21-\x7e]{1,128}$/.test(instanceId)) throw new ConfigError(`--instance-id must be 1-128 visible ASCII characters, got "${instanceId}"`)
   const presenceTtl = positiveInt('redis-presence-ttl', get('redis-presence-ttl')!)
   if (presenceTtl < 300) throw new ConfigError(`--redis-presence-ttl must be at least 300 (ms), got ${presenceTtl}`)

@@ -42,7 +42,7 @@ export function resolveRedisClusterOptions (init: RedisClusterInit): ResolvedRed
   try {
     url = new URL(init.url)
   } catch {
-    throw new InvalidArgumentError(`Redis URL "${init.url}" is not a URL (redis://host:6379 or rediss://host:6380)`)
+    throw new InvalidArgumentError('The Redis URL is not a URL (redis://[user:password@]host:6379 or rediss://…)')
   }
   if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') {
     throw new InvalidArgumentError(`Redis URL must start with redis:// or rediss://, got ${url.protocol}//`)
