@@ -14,7 +14,7 @@
  * notifications (off by default) to learn about expired ones.
  *
  * Keys are computed inside the scripts from the prefix, so this needs a single
- * Redis (or a Sentinel-managed primary), not Redis Cluster.
+ * Redis, not Redis Cluster (sharded).
  */
 import { createHash } from 'node:crypto'
 import type { Redis } from 'ioredis'
