@@ -87,7 +87,13 @@ export class SignalingServer extends TypedEventEmitter<SignalingServerEvents> im
       },
       status: (status) => { this.safeDispatchEvent('cluster:status', { detail: status }) }
     })
-    await this.cluster.start()
+    try {
+      await this.cluster.start()
+    } catch (err) {
+      this.detachCluster()
+      this.detachCluster = undefined
+      throw err
+    }
     this.wss = new WebSocketServer({
       noServer: true,
       maxPayload: this.options.hardMaxPayload,

@@ -74,7 +74,12 @@ export class RedisCluster extends TypedEventEmitter<SignalingClusterEvents> impl
     if (this.state.name !== 'idle' && this.state.name !== 'stopped') return
     this.enter('connecting')
     this.link.want(this.channels.instance(this.instanceId))
-    await this.link.open()
+    try {
+      await this.link.open()
+    } catch (err) {
+      this.enter('stopped')
+      throw err
+    }
     this.timer = setInterval(() => { void this.tick() }, this.options.refreshInterval)
     this.timer.unref?.()
     await new Promise<void>((resolve) => {
@@ -114,8 +119,9 @@ export class RedisCluster extends TypedEventEmitter<SignalingClusterEvents> impl
       await this.link.subscribe(this.channels.room(reg.room))
       return parseClaimReply(await SCRIPTS.claim.run(cmd, [this.options.keyPrefix, this.instanceId, this.options.presenceTtl, reg.id, reg.room, reg.token, signed ? '1' : '0']))
     } catch (err) {
+      // It may have run in Redis all the same (a reply that timed out): publish again.
       log.error('claim of %s failed %e', reg.id, err)
-      this.dirty = true
+      this.requestSync()
       return { kind: 'unavailable' }
     } finally {
       const n = (this.inflight.get(reg.room) ?? 1) - 1
