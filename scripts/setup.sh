@@ -2,13 +2,13 @@
 # Installs what Chiral's build and tests need on a fresh Debian machine with
 # Node >= 20: the pinned pnpm, the workspace's packages, and (as root) the
 # system tools the network-namespace, NAT-lab (and its WAN emulation: a small C
-# program built against libnetfilter_queue) and browser tests use.
+# program built against libnetfilter_queue), browser and Redis cluster tests use.
 # Safe to run again: it only installs what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PNPM_VERSION="$(node -p "require('./package.json').packageManager.split('@')[1]")"
-SYSTEM_PACKAGES="${CHIRAL_SYSTEM_PACKAGES:-iproute2 iptables coturn conntrack chromium ethtool gcc libnetfilter-queue-dev}"
+SYSTEM_PACKAGES="${CHIRAL_SYSTEM_PACKAGES:-iproute2 iptables coturn conntrack chromium ethtool gcc libnetfilter-queue-dev redis-server}"
 
 log() { printf '[setup] %s\n' "$*" >&2; }
 
@@ -35,9 +35,19 @@ if [ "${#missing[@]}" -gt 0 ]; then
     log "installing system packages: ${missing[*]}"
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq >&2
-    apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
-    # coturn's package starts a TURN service; tests start their own STUN servers.
-    if command -v systemctl >/dev/null 2>&1; then systemctl disable --now coturn >/dev/null 2>&1 || true; fi
+    # coturn and redis-server come with system services; tests start their own
+    # servers, so keep the packages from starting theirs (policy-rc.d exit 101:
+    # "action forbidden"), unless the machine already has such a policy.
+    policy=""
+    if [ ! -e /usr/sbin/policy-rc.d ]; then
+      policy=/usr/sbin/policy-rc.d
+      printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod 0755 "$policy"
+    fi
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2 || { [ -z "$policy" ] || rm -f "$policy"; exit 1; }
+    [ -z "$policy" ] || rm -f "$policy"
+    if command -v systemctl >/dev/null 2>&1; then
+      for unit in coturn redis-server; do systemctl disable --now "$unit" >/dev/null 2>&1 || true; done
+    fi
   else
     log "not installing ${missing[*]} (needs root and apt-get); tests that need them will skip"
   fi

@@ -29,6 +29,18 @@ export interface NodeConfig {
     maxSendBuffer: number
     allowAnonymous: boolean
   }
+  /** Signaling shared with other instances through Redis; undefined runs alone. */
+  redis?: RedisSetting
+}
+
+export interface RedisSetting {
+  /** redis:// or rediss:// URL, password included. */
+  url: string
+  /** This instance's name in Redis (undefined: random at each start). */
+  instanceId?: string
+  keyPrefix: string
+  /** ms an instance's clients stay listed after it stops refreshing them. */
+  presenceTtl: number
 }
 
 /**
@@ -81,6 +93,10 @@ export const OPTIONS: readonly Option[] = [
   { flag: 'signaling-heartbeat', env: 'CHIRAL_SIGNALING_HEARTBEAT', type: 'string', default: '30000', help: 'heartbeat interval in ms (silent clients dropped after two)' },
   { flag: 'signaling-max-send-buffer', env: 'CHIRAL_SIGNALING_MAX_SEND_BUFFER', type: 'string', default: '1048576', help: 'bytes queued for one slow client before its messages are dropped' },
   { flag: 'no-anonymous', env: 'CHIRAL_NO_ANONYMOUS', type: 'boolean', help: 'accept only PeerId-signed signaling registrations' },
+  { flag: 'redis-url', env: 'CHIRAL_REDIS_URL', type: 'string', help: 'share signaling with other instances through this Redis (redis://[user:password@]host:6379, rediss:// for TLS)' },
+  { flag: 'instance-id', env: 'CHIRAL_INSTANCE_ID', type: 'string', help: "this instance's name in Redis, unique per running node (default: random)" },
+  { flag: 'redis-key-prefix', env: 'CHIRAL_REDIS_KEY_PREFIX', type: 'string', default: 'chiral:', help: 'prefix of the Redis keys and channels' },
+  { flag: 'redis-presence-ttl', env: 'CHIRAL_REDIS_PRESENCE_TTL', type: 'string', default: '15000', help: "ms a dead instance's clients stay listed (same value on every instance)" },
   { flag: 'help', env: '', type: 'boolean', help: 'print this help and exit' }
 ]
 
@@ -170,7 +186,29 @@ export function parseConfig (argv: string[], env: NodeJS.ProcessEnv): ParsedArgs
         heartbeatInterval: positiveInt('signaling-heartbeat', get('signaling-heartbeat')!),
         maxSendBuffer: positiveInt('signaling-max-send-buffer', get('signaling-max-send-buffer')!),
         allowAnonymous: !bool('no-anonymous')
-      }
+      },
+      ...redisSetting(get)
+    }
+  }
+}
+
+function redisSetting (get: (flag: string) => string | undefined): { redis?: RedisSetting } {
+  const url = get('redis-url')
+  const instanceId = get('instance-id')
+  if (url === undefined) {
+    if (instanceId !== undefined) throw new ConfigError('--instance-id needs --redis-url')
+    return {}
+  }
+  if (!/^rediss?:\/\/[^/]/.test(url)) throw new ConfigError(`--redis-url must be redis://host:port or rediss://host:port, got "${url.replace(/^([a-z]*:\/*)[^@]*@/i, '$1***@')}"`)
+  if (instanceId !== undefined && !/^[\x21-\x7e]{1,128}$/.test(instanceId)) throw new ConfigError(`--instance-id must be 1-128 visible ASCII characters, got "${instanceId}"`)
+  const presenceTtl = positiveInt('redis-presence-ttl', get('redis-presence-ttl')!)
+  if (presenceTtl < 300) throw new ConfigError(`--redis-presence-ttl must be at least 300 (ms), got ${presenceTtl}`)
+  return {
+    redis: {
+      url,
+      ...(instanceId === undefined ? {} : { instanceId }),
+      keyPrefix: get('redis-key-prefix')!,
+      presenceTtl
     }
   }
 }

@@ -7,8 +7,14 @@ export interface HealthReport {
   signalingUrl: string
   multiaddrs: string[]
   uptimeSeconds: number
+  /** Signaling across instances: `local` alone, or the Redis connection's state. */
+  cluster: ClusterHealth
   counts: Record<string, number>
 }
+
+export type ClusterHealth =
+  | { mode: 'local' }
+  | { mode: 'redis', instanceId: string, connected: boolean, state: string, since: string, error?: string }
 
 export interface RouteDeps {
   health: () => Promise<HealthReport>

@@ -57,6 +57,16 @@ export function registerNodeMetrics (registry: Registry, node: ChiralNode, signa
   gauge('chiral_relay_circuits', 'Relayed connections currently passing through this node', (c) => c.relayedCircuits)
   gauge('chiral_dht_provider_records', 'DHT provider records stored on this node', (c) => c.providerRecords)
   gauge('chiral_libp2p_connections', 'Open libp2p connections', (c) => c.connections)
+  // eslint-disable-next-line no-new
+  new Gauge({
+    name: 'chiral_signaling_cluster_connected',
+    help: '1 while signaling is shared with other instances through Redis; 0 while Redis is unavailable, or when running alone',
+    registers: [registry],
+    collect () {
+      const status = signaling.clusterStatus()
+      this.set(status.mode === 'redis' && status.connected ? 1 : 0)
+    }
+  })
 
   counterFrom(registry, 'chiral_signaling_messages_routed_total', 'Signaling offer/answer/candidate messages delivered', () => ({ '': signaling.stats().messagesRouted }))
   counterFrom(registry, 'chiral_signaling_connections_total', 'Signaling connections accepted', () => ({ '': signaling.stats().connectionsTotal }))

@@ -1,6 +1,6 @@
 import { createServer } from 'node:http'
 import { createNode } from '@chiral/core'
-import { createSignalingServer } from '@chiral/signaling'
+import { createSignalingServer, redactRedisUrl, redisCluster } from '@chiral/signaling'
 import { prometheusMetrics } from '@libp2p/prometheus-metrics'
 import { Registry } from 'prom-client'
 import { openDatastore } from './datastore.js'
@@ -10,11 +10,11 @@ import { createStaticFiles } from './static-files.js'
 import { readCounts, registerNodeMetrics, withCircuitCounter } from './metrics.js'
 import type { NodeConfig } from './config.js'
 import type { OpenDatastore } from './datastore.js'
-import type { HealthReport } from './http-routes.js'
+import type { ClusterHealth, HealthReport } from './http-routes.js'
 import type { Log } from './log.js'
 import type { ChiralNode } from '@chiral/core'
 import type { PrivateKey } from '@libp2p/interface'
-import type { SignalingServer } from '@chiral/signaling'
+import type { ClusterStatus, SignalingServer } from '@chiral/signaling'
 import type { Server } from 'node:http'
 
 export interface RunningNode {
@@ -80,8 +80,10 @@ async function startWithDatastore (config: NodeConfig, log: Log, key: PrivateKey
     rateLimit: { perSecond: config.signaling.ratePerSecond, burst: config.signaling.rateBurst },
     heartbeatInterval: config.signaling.heartbeatInterval,
     maxSendBuffer: config.signaling.maxSendBuffer,
-    allowAnonymous: config.signaling.allowAnonymous
+    allowAnonymous: config.signaling.allowAnonymous,
+    ...(config.redis === undefined ? {} : { cluster: redisCluster(config.redis) })
   })
+  if (config.redis !== undefined) logClusterStatus(signaling, log, redactRedisUrl(config.redis.url))
   registerNodeMetrics(registry, node, signaling, datastore)
 
   const startedAt = Date.now()
@@ -99,6 +101,7 @@ async function startWithDatastore (config: NodeConfig, log: Log, key: PrivateKey
     signalingUrl: signalingUrl(),
     multiaddrs: multiaddrs(),
     uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
+    cluster: clusterHealth(signaling.clusterStatus()),
     counts: { ...(await readCounts(node, signaling, datastore)) }
   })
   const routes = createRequestHandler({ health, registry, onError: (err) => { log.error('http handler failed', { error: err.message }) } })
@@ -147,4 +150,24 @@ async function startWithDatastore (config: NodeConfig, log: Log, key: PrivateKey
       return stopping
     }
   }
+}
+
+/** One line when Redis is lost, one when it is back: not one per reconnect attempt. */
+function logClusterStatus (signaling: SignalingServer, log: Log, url: string): void {
+  let wasConnected: boolean | undefined
+  signaling.addEventListener('cluster:status', ({ detail }) => {
+    if (detail.mode !== 'redis' || detail.state === 'stopped' || detail.state === 'connecting') return
+    if (detail.connected === wasConnected) return
+    if (detail.connected) {
+      log.info('redis connected: signaling shared with other instances', { url, instanceId: detail.instanceId })
+    } else {
+      log.warn('redis unavailable: local signaling continues, cross-instance routing resumes when it is back', { url, instanceId: detail.instanceId, error: detail.error })
+    }
+    wasConnected = detail.connected
+  })
+}
+
+function clusterHealth (status: ClusterStatus): ClusterHealth {
+  if (status.mode === 'local') return { mode: 'local' }
+  return { mode: 'redis', instanceId: status.instanceId, connected: status.connected, state: status.state, since: new Date(status.since).toISOString(), ...(status.error === undefined ? {} : { error: status.error }) }
 }

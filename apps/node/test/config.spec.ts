@@ -70,6 +70,25 @@ describe('chiral-node configuration', () => {
     expect(() => parseConfig(argv, {})).toThrow(ConfigError)
   })
 
+  it('shares signaling through Redis only when given a URL (flag or CHIRAL_REDIS_URL)', () => {
+    expect(config([]).redis).toBeUndefined()
+    expect(config(['--redis-url', 'redis://:secret@10.0.0.5:6379/0', '--instance-id', 'eu-1']).redis)
+      .toEqual({ url: 'redis://:secret@10.0.0.5:6379/0', instanceId: 'eu-1', keyPrefix: 'chiral:', presenceTtl: 15_000 })
+    expect(config([], { CHIRAL_REDIS_URL: 'rediss://redis.example.org:6380', CHIRAL_REDIS_PRESENCE_TTL: '5000' }).redis)
+      .toEqual({ url: 'rediss://redis.example.org:6380', keyPrefix: 'chiral:', presenceTtl: 5000 })
+    expect(() => parseConfig(['--redis-url', 'http://10.0.0.5:6379'], {})).toThrow(/--redis-url must be redis:\/\/host:port/)
+    expect(() => parseConfig(['--redis-url', 'redis://u:hunter2@10.0.0.5:6379', '--redis-presence-ttl', '100'], {})).toThrow(/at least 300/)
+    expect(() => parseConfig(['--instance-id', 'eu-1'], {})).toThrow(/--instance-id needs --redis-url/)
+    expect(helpText()).toMatch(/--redis-url <value> .*rediss:\/\/ for TLS.*\[env CHIRAL_REDIS_URL\]/)
+  })
+
+  it('keeps a Redis password out of its error messages', () => {
+    for (const url of ['redis:/u:hunter2@10.0.0.5', 'redis:u:hun:ter2@10.0.0.5', 'tcp://:hunter2@10.0.0.5']) {
+      expect(() => parseConfig(['--redis-url', url], {})).toThrow(ConfigError)
+      expect(() => parseConfig(['--redis-url', url], {})).not.toThrow(/hunter2|ter2/)
+    }
+  })
+
   it('refuses a boolean environment variable that is not one', () => {
     expect(() => parseConfig([], { CHIRAL_ALLOW_PRIVATE_ADDRESSES: 'maybe' })).toThrow(/must be true or false/)
   })

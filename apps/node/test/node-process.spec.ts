@@ -54,12 +54,13 @@ describe('chiral-node process (built bundle)', () => {
     expect(health.peerId).toBe(node.peerId)
     expect(health.multiaddrs.length).toBeGreaterThan(0)
     expect(health.counts).toMatchObject({ signalingClients: 0, relayReservations: expect.any(Number) })
+    expect(health.cluster).toEqual({ mode: 'local' })
     const res = await fetch(`${node.httpUrl}/metrics`)
     expect(res.headers.get('content-type')).toContain('text/plain')
     const text = await res.text()
     for (const name of ['chiral_signaling_clients', 'chiral_signaling_rooms', 'chiral_signaling_messages_routed_total',
       'chiral_signaling_errors_total', 'chiral_relay_reservations', 'chiral_relay_circuits', 'chiral_relay_circuits_total',
-      'chiral_dht_provider_records', 'libp2p_data_transfer_bytes_total']) {
+      'chiral_dht_provider_records', 'chiral_signaling_cluster_connected', 'libp2p_data_transfer_bytes_total']) {
       expect(text, name).toContain(`# TYPE ${name} `)
     }
     expect((await fetch(`${node.httpUrl}/nope`)).status).toBe(404)

@@ -56,3 +56,13 @@ export class SignalingRoutesExhaustedError extends ChiralError {
     this.errors = errors
   }
 }
+
+/** The cluster backend (Redis) cannot be reached; the server keeps routing locally. */
+export class SignalingClusterUnavailableError extends ChiralError {
+  static override readonly code = 'signaling-cluster-unavailable'
+}
+
+/** The cluster backend answered something this version does not understand. */
+export class SignalingClusterReplyError extends ChiralError {
+  static override readonly code = 'signaling-cluster-bad-reply'
+}

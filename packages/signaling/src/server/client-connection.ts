@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto'
 import { createNonce } from '../protocol/auth.js'
 import { EarlierFormatFrames } from './earlier-format.js'
 import { TokenBucket } from './token-bucket.js'
@@ -21,9 +22,15 @@ export type ConnectionPhase =
   | { name: 'registered', id: string, room: string }
   | { name: 'closed' }
 
+/** Random per process, so registration tokens stay unique across restarts under one instance id. */
+const PROCESS_TAG = randomBytes(6).toString('base64url')
+let serial = 0
+
 /** One client's WebSocket on the server, with its challenge, rate limit and liveness. */
 export class ClientConnection {
   phase: ConnectionPhase = { name: 'unregistered' }
+  /** Tells this connection's registration from another of the same id (in a cluster). */
+  readonly token = `${PROCESS_TAG}.${++serial}`
   /** Last time anything (frame or pong) arrived, ms since epoch. */
   lastSeen = Date.now()
   readonly nonce = createNonce()

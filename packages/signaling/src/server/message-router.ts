@@ -5,6 +5,7 @@ import { DEFAULT_ROOM } from './registry.js'
 import type { SignalingErrorCode } from '../errors.js'
 import type { ForwardMessage, RegisterMessage } from '../protocol/messages.js'
 import type { ClientConnection } from './client-connection.js'
+import type { SignalingCluster } from './cluster/cluster.js'
 import type { ResolvedServerOptions } from './options.js'
 import type { Registry } from './registry.js'
 import type { SignalingServerStats } from './stats.js'
@@ -27,7 +28,8 @@ export class MessageRouter {
     private readonly options: ResolvedServerOptions,
     private readonly registry: Registry,
     private readonly stats: SignalingServerStats,
-    private readonly hooks: RouterHooks
+    private readonly hooks: RouterHooks,
+    private readonly cluster: SignalingCluster
   ) {}
 
   onFrame (conn: ClientConnection, data: Buffer, isBinary: boolean): void {
@@ -67,7 +69,8 @@ export class MessageRouter {
     }
   }
 
-  private reject (conn: ClientConnection, code: SignalingErrorCode, message: string): void {
+  /** Sends `conn` an error frame and counts it. */
+  reject (conn: ClientConnection, code: SignalingErrorCode, message: string): void {
     this.stats.errors[code]++
     conn.sendError(code, message)
     this.hooks.rejected(code, conn)
@@ -79,15 +82,24 @@ export class MessageRouter {
       this.reject(conn, 'not-registered', 'register before sending signals')
       return
     }
-    const target = this.registry.get(m.to)
-    if (target === undefined) {
-      this.reject(conn, 'unknown-peer', `no client "${m.to}" is registered`)
-      return
-    }
     const session = m.session === undefined ? {} : { session: m.session }
     const frame = m.type === 'candidate'
       ? { type: m.type, from, candidate: m.candidate, ...session }
       : { type: m.type, from, sdp: m.sdp, ...session }
+    const target = this.registry.get(m.to)
+    if (target === undefined) {
+      if (!this.cluster.shared) {
+        this.reject(conn, 'unknown-peer', `no client "${m.to}" is registered`)
+        return
+      }
+      // Held by another instance, or by nobody: the cluster knows. Signals
+      // from one sender leave in order on one Redis connection, so a
+      // candidate never overtakes its offer.
+      void this.cluster.forward(m.to, from, JSON.stringify(frame)).then((outcome) => {
+        if (outcome !== 'sent') this.reject(conn, 'unknown-peer', `no client "${m.to}" is registered`)
+      })
+      return
+    }
     if (!target.trySendForward(JSON.stringify(frame), conn.format)) {
       this.reject(conn, 'buffer-full', `"${m.to}" is not reading; message dropped`)
       return
@@ -121,20 +133,53 @@ export class MessageRouter {
     }
     const room = m.room ?? DEFAULT_ROOM
     const existing = this.registry.get(m.clientId)
+    if (existing !== undefined && peerId === undefined) {
+      this.reject(conn, 'id-taken', `"${m.clientId}" is registered by another connection`)
+      return
+    }
+    if (this.cluster.shared) {
+      await this.claim(conn, m, room, peerId !== undefined)
+      return
+    }
+    this.admit(conn, m, room, peerId !== undefined)
+  }
+
+  /** Claims the id across the cluster before admitting the connection. */
+  private async claim (conn: ClientConnection, m: RegisterMessage, room: string, signed: boolean): Promise<void> {
+    conn.phase = { name: 'registering' }
+    const reg = { id: m.clientId, room, token: conn.token }
+    const outcome = await this.cluster.claim(reg, signed)
+    if (conn.phase.name !== 'registering') {
+      // Closed meanwhile: give the id back.
+      if (outcome.kind === 'claimed') this.cluster.release(reg)
+      return
+    }
+    conn.phase = { name: 'unregistered' }
+    // An anonymous id claimed on this instance while ours was in flight (the cluster down).
+    const taken = outcome.kind === 'taken' || (!signed && this.registry.get(m.clientId) !== undefined)
+    if (taken) {
+      if (outcome.kind === 'claimed') this.cluster.release(reg)
+      this.reject(conn, 'id-taken', `"${m.clientId}" is registered by another connection`)
+      return
+    }
+    if (outcome.kind === 'claimed') this.registry.reconcile(room, outcome.members, outcome.version, m.clientId)
+    this.admit(conn, m, room, signed)
+  }
+
+  /** Registers a connection whose id is free (or taken over by its signed owner). */
+  private admit (conn: ClientConnection, m: RegisterMessage, room: string, signed: boolean): void {
+    const existing = this.registry.get(m.clientId)
     let peers: string[]
     if (existing === undefined) {
       peers = this.registry.add(conn, m.clientId, room)
-    } else if (peerId !== undefined) {
+    } else {
       // Only the key's owner can sign: the live connection is stale.
       peers = this.registry.replace(existing, conn, m.clientId, room)
       existing.close(CLOSE_REPLACED, 'replaced by a newer registration')
-    } else {
-      this.reject(conn, 'id-taken', `"${m.clientId}" is registered by another connection`)
-      return
     }
     this.stats.registered = this.registry.size
     this.stats.rooms = this.registry.roomCount
     conn.sendControl({ type: 'peers', peers })
-    this.hooks.registered(m.clientId, m.room, peerId !== undefined)
+    this.hooks.registered(m.clientId, m.room, signed)
   }
 }

@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from '@chiral/core'
+import type { SignalingClusterFactory } from './cluster/cluster.js'
 import type { Server as HttpServer } from 'node:http'
 import type { Server as HttpsServer } from 'node:https'
 
@@ -37,6 +38,12 @@ export interface SignalingServerInit {
   maxSendBuffer?: number
   /** Accept ids that are not PeerIds, first come first served (default true). */
   allowAnonymous?: boolean
+  /**
+   * Share ids, rooms and signals with other instances, e.g.
+   * `redisCluster({ url: 'redis://10.0.0.5:6379' })`. Default: this instance
+   * alone (`localCluster()`), everything in memory.
+   */
+  cluster?: SignalingClusterFactory
 }
 
 export interface ResolvedServerOptions {

@@ -3,11 +3,14 @@ import { logger } from '@libp2p/logger'
 import { TypedEventEmitter } from 'main-event'
 import { WebSocketServer } from 'ws'
 import { ClientConnection } from './client-connection.js'
+import { bridgeCluster } from './cluster-bridge.js'
+import { localCluster } from './cluster/local-cluster.js'
 import { MessageRouter } from './message-router.js'
 import { resolveServerOptions } from './options.js'
 import { Registry } from './registry.js'
 import { emptyStats } from './stats.js'
 import type { SignalingErrorCode } from '../errors.js'
+import type { ClusterStatus, LocalRegistration, SignalingCluster } from './cluster/cluster.js'
 import type { ResolvedServerOptions, SignalingServerInit } from './options.js'
 import type { SignalingServerStats } from './stats.js'
 import type { Startable } from '@chiral/core'
@@ -24,6 +27,8 @@ export interface SignalingServerEvents {
   'peer:unregistered': CustomEvent<{ id: string, room: string | undefined }>
   /** The server answered a frame with an error (or refused a connection: `server-full`). */
   'client:rejected': CustomEvent<{ code: SignalingErrorCode, id: string | undefined }>
+  /** The cluster backend (Redis) connected, lost its connection, or published presence again. */
+  'cluster:status': CustomEvent<ClusterStatus>
 }
 
 /** Close codes the server uses. */
@@ -53,11 +58,14 @@ export class SignalingServer extends TypedEventEmitter<SignalingServerEvents> im
   private wss: WebSocketServer | undefined
   private http: HttpServer | undefined
   private heartbeat: ReturnType<typeof setInterval> | undefined
+  private readonly cluster: SignalingCluster
+  private detachCluster: (() => void) | undefined
 
   constructor (init: SignalingServerInit = {}) {
     super()
     this.options = resolveServerOptions(init)
     this.attachTo = init.server
+    this.cluster = (init.cluster ?? localCluster())({ localRegistrations: () => this.localRegistrations() })
     this.router = this.makeRouter()
   }
 
@@ -69,6 +77,23 @@ export class SignalingServer extends TypedEventEmitter<SignalingServerEvents> im
     if (this.wss !== undefined) return
     this.registry = new Registry()
     this.router = this.makeRouter()
+    this.detachCluster = bridgeCluster(this.cluster, {
+      registry: () => this.registry,
+      router: () => this.router,
+      stats: this.counters,
+      replaced: (conn) => {
+        this.leave(conn, false)
+        conn.close(CLOSE_CODES.replaced, 'replaced by a newer registration')
+      },
+      status: (status) => { this.safeDispatchEvent('cluster:status', { detail: status }) }
+    })
+    try {
+      await this.cluster.start()
+    } catch (err) {
+      this.detachCluster()
+      this.detachCluster = undefined
+      throw err
+    }
     this.wss = new WebSocketServer({
       noServer: true,
       maxPayload: this.options.hardMaxPayload,
@@ -103,6 +128,10 @@ export class SignalingServer extends TypedEventEmitter<SignalingServerEvents> im
     this.wss = undefined
     clearInterval(this.heartbeat)
     this.attachTo?.off('upgrade', this.onUpgrade)
+    // First, so other instances see this one's clients leave at once.
+    await this.cluster.stop()
+    this.detachCluster?.()
+    this.detachCluster = undefined
     const closing = [...this.connections].map(async (conn) => new Promise<void>((resolve) => {
       if (conn.socket.readyState === conn.socket.CLOSED) { resolve(); return }
       const timer = setTimeout(() => { conn.socket.terminate(); resolve() }, 2000)
@@ -129,6 +158,11 @@ export class SignalingServer extends TypedEventEmitter<SignalingServerEvents> im
     return { host: a.address, port: a.port }
   }
 
+  /** The cluster backend's state (`{ mode: 'local' }` without one). */
+  clusterStatus (): ClusterStatus {
+    return this.cluster.status()
+  }
+
   /** A snapshot of the counters. */
   stats (): SignalingServerStats {
     return {
@@ -152,7 +186,15 @@ export class SignalingServer extends TypedEventEmitter<SignalingServerEvents> im
           this.safeDispatchEvent('client:rejected', { detail: { code, id: conn.id } })
         }
       }
-    })
+    }, this.cluster)
+  }
+
+  private localRegistrations (): LocalRegistration[] {
+    const regs: LocalRegistration[] = []
+    for (const conn of this.registry.connections()) {
+      if (conn.phase.name === 'registered') regs.push({ id: conn.phase.id, room: conn.phase.room, token: conn.token })
+    }
+    return regs
   }
 
   private readonly onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
@@ -191,26 +233,27 @@ export class SignalingServer extends TypedEventEmitter<SignalingServerEvents> im
     ws.on('error', (err) => { log('client socket error %e', err) })
     ws.on('close', () => {
       this.connections.delete(conn)
-      const left = this.registry.remove(conn)
-      conn.phase = { name: 'closed' }
-      if (left !== undefined && this.listenerCount('peer:unregistered') > 0) {
-        this.safeDispatchEvent('peer:unregistered', { detail: { id: left.id, room: left.room === '' ? undefined : left.room } })
-      }
+      this.leave(conn, true)
     })
     conn.sendControl({ type: 'challenge', nonce: conn.nonce })
   }
 
   private readonly dropSlow = (conn: ClientConnection): void => {
     this.counters.slowClientsDropped++
-    this.unregister(conn)
+    this.leave(conn, true)
     conn.socket.terminate()
   }
 
-  /** Takes a connection out of the registry at once (its close event may come later). */
-  private unregister (conn: ClientConnection): void {
+  /**
+   * Takes a connection out of the registry at once (its close event may come
+   * later) and, with `release`, gives its id back to the cluster.
+   */
+  private leave (conn: ClientConnection, release: boolean): void {
     const left = this.registry.remove(conn)
     conn.phase = { name: 'closed' }
-    if (left !== undefined && this.listenerCount('peer:unregistered') > 0) {
+    if (left === undefined) return
+    if (release) this.cluster.release({ ...left, token: conn.token })
+    if (this.listenerCount('peer:unregistered') > 0) {
       this.safeDispatchEvent('peer:unregistered', { detail: { id: left.id, room: left.room === '' ? undefined : left.room } })
     }
   }
@@ -220,7 +263,7 @@ export class SignalingServer extends TypedEventEmitter<SignalingServerEvents> im
     for (const conn of this.connections) {
       if (conn.lastSeen < silentSince) {
         this.counters.heartbeatTimeouts++
-        this.unregister(conn)
+        this.leave(conn, true)
         conn.socket.terminate()
       } else if (conn.socket.readyState === conn.socket.OPEN) {
         conn.socket.ping()
