@@ -3,6 +3,7 @@ import { webSockets } from '@libp2p/websockets'
 import { createLibp2p } from 'libp2p'
 import { InvalidArgumentError } from '../errors.js'
 import { addresses, commonOptions } from './common.js'
+import { reachability } from './reachability.js'
 import { webRTCTransports, withWebRTCListen } from './webrtc.js'
 import type { ChiralNode } from './common.js'
 import type { NodeInit } from './options.js'
@@ -16,13 +17,16 @@ export const BROWSER_LISTEN = ['/p2p-circuit']
  * configured relays with a reserved slot on each. With `webrtc` set, also
  * libp2p's WebRTC transport (the browser's RTCPeerConnection), listening on
  * `/webrtc`.
+ *
+ * The `reachability` service without an AutoNAT client: a browser listens on
+ * nothing a dial-back could reach, so it is `private` (`relay-only`) at once.
  */
 export async function createNode (init: NodeInit): Promise<ChiralNode> {
   if (init.role !== 'browser') {
     throw new InvalidArgumentError(`The ${String(init.role)} role runs in Node only; browsers use the "browser" role`)
   }
   return createLibp2p({
-    ...commonOptions(init, true),
+    ...commonOptions(init, true, { reachability: reachability(init.reachability) }),
     addresses: withWebRTCListen(addresses(init, BROWSER_LISTEN), init.webrtc),
     transports: [webSockets(), circuitRelayTransport(), ...await webRTCTransports(init.webrtc, async () => import('@libp2p/webrtc'))]
   })
