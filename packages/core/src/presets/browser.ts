@@ -20,6 +20,9 @@ export const BROWSER_LISTEN = ['/p2p-circuit']
  *
  * The `reachability` service without an AutoNAT client: a browser listens on
  * nothing a dial-back could reach, so it is `private` (`relay-only`) at once.
+ * (@libp2p/autonat-v2 does bundle for browsers, but all it could ask a
+ * server to dial back are the relay circuit addresses, which the relay
+ * listener already marks verified, and each ask costs 30–100 kB of upload.)
  */
 export async function createNode (init: NodeInit): Promise<ChiralNode> {
   if (init.role !== 'browser') {
