@@ -18,7 +18,9 @@ export interface ReachabilityDetail {
    * the relay / DHT servers (core's `Reachability`): `checking` while a
    * dial-back is awaited, `public` with the confirmed addresses, `private`
    * with why (`relay-only`: no direct listener, see `listen`;
-   * `not-confirmed`: behind a NAT or firewall; `no-public-address`).
+   * `no-public-address`: listens on LAN addresses only, as behind a NAT;
+   * `not-confirmed`: a public-looking address nobody could dial back, as
+   * behind a firewall).
    */
   direct: Reachability
 }

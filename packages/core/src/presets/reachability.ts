@@ -14,9 +14,12 @@
  * (identify) needs 4, from 4 different /8 (IPv4) networks. The result lands
  * in libp2p's address manager (the address is marked verified, and
  * `self:peer:update` fires); the client emits no events of its own. A
- * failure needs 8 servers to count, so behind a NAT an address simply stays
- * unverified: "not confirmed within the check window" is what a NAT looks
- * like here.
+ * failure needs 8 servers to count, so an address that cannot be dialled
+ * simply stays unverified: "not confirmed within the check window" is what
+ * a NAT or a firewall looks like here. libp2p 3's identify also drops every
+ * observed TCP address (js-libp2p#2620), so a Node peer behind a NAT whose
+ * listen addresses are all on its LAN has nothing public to ask about at
+ * all: `no-public-address`.
  *
  * What counts (`computeReachability`): an address confirmed this way that is
  * a direct one (not a relay circuit, which the relay listener marks verified
@@ -40,11 +43,12 @@ export const DEFAULT_REACHABILITY_WINDOW = 10_000
  * - `relay-only`: it listens on no direct address at all, only through relay
  *   reservations (browsers; Chiral peers without `listen`).
  * - `no-public-address`: it listens directly, but only on private, LAN or
- *   loopback addresses, and nobody reported a public address for it.
+ *   loopback addresses, and nobody reported a public address for it: the
+ *   usual case behind a NAT.
  * - `not-confirmed`: it has public-looking addresses (`candidates`: its own,
- *   or the ones others saw it connect from, typically a NAT's), but no
- *   AutoNAT server dialled one back within the check window: behind a NAT or
- *   a firewall (or, with `servers: 0`, no AutoNAT server was reached).
+ *   or ones others saw it connect from), but no AutoNAT server dialled one
+ *   back within the check window: a firewall, or a NAT in front of a public
+ *   listen address (or, with `servers: 0`, no AutoNAT server was reached).
  */
 export type PrivateReason = 'relay-only' | 'no-public-address' | 'not-confirmed'
 
