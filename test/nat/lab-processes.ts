@@ -6,7 +6,6 @@ import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { PUB_IP } from './lab.js'
 import type { ChildProcess } from 'node:child_process'
 import type { Lab, Side } from './lab.js'
 
@@ -60,7 +59,7 @@ export async function startNode (lab: Lab, options: NodeStartOptions = {}): Prom
   const stateDir = options.stateDir ?? mkdtempSync(join(tmpdir(), 'chiral-nat-node-'))
   const child = lab.spawn(lab.namespaces.pub, process.execPath, [
     BUNDLE, '--host', '0.0.0.0', '--port', '9000', '--tcp-port', '4001', '--ws-port', '4002',
-    '--announce', `/ip4/${PUB_IP}/tcp/4001,/ip4/${PUB_IP}/tcp/4002/ws`,
+    '--announce', `/ip4/${lab.pubIp}/tcp/4001,/ip4/${lab.pubIp}/tcp/4002/ws`,
     '--allow-private-addresses', '--key-file', join(stateDir, 'node.key'), '--log-level', 'warn',
     ...(options.args ?? [])
   ])
@@ -91,8 +90,6 @@ export function startPeer (lab: Lab, home: string, settings: Record<string, unkn
   })
 }
 
-const WAN_IP: Record<Side, string> = { a: '198.18.0.11', b: '198.18.0.12' }
-
 /**
  * Extra router rules for direct-TCP specs, added from the spec, not in
  * lab.ts: both routers drop every forwarded UDP packet (so no WebRTC or
@@ -103,7 +100,7 @@ export async function dropUdpAndCountTcp (lab: Lab): Promise<void> {
   for (const side of ['a', 'b'] as const) {
     const router = side === 'a' ? lab.namespaces.ra : lab.namespaces.rb
     await lab.run(router, 'iptables', ['-w', '-I', 'FORWARD', '1', '-p', 'udp', '-j', 'DROP'])
-    await lab.run(router, 'iptables', ['-w', '-t', 'mangle', '-A', 'POSTROUTING', '-o', 'wan', '-p', 'tcp', '-d', WAN_IP[side === 'a' ? 'b' : 'a']])
+    await lab.run(router, 'iptables', ['-w', '-t', 'mangle', '-A', 'POSTROUTING', '-o', 'wan', '-p', 'tcp', '-d', lab.wanIp[side === 'a' ? 'b' : 'a']])
   }
 }
 
@@ -111,7 +108,7 @@ export async function dropUdpAndCountTcp (lab: Lab): Promise<void> {
 export async function routerCounts (lab: Lab, side: Side): Promise<{ tcpToPeerRouter: number, udpDropped: number }> {
   const router = side === 'a' ? lab.namespaces.ra : lab.namespaces.rb
   const mangle = await lab.run(router, 'iptables', ['-w', '-t', 'mangle', '-L', 'POSTROUTING', '-v', '-x', '-n'])
-  const tcp = mangle.split('\n').find((l) => /\s(tcp|6)\s/.test(l) && l.includes(WAN_IP[side === 'a' ? 'b' : 'a']))
+  const tcp = mangle.split('\n').find((l) => /\s(tcp|6)\s/.test(l) && l.includes(lab.wanIp[side === 'a' ? 'b' : 'a']))
   const forward = await lab.run(router, 'iptables', ['-w', '-L', 'FORWARD', '-v', '-x', '-n'])
   const udp = forward.split('\n').find((l) => /DROP\s+(udp|17)\s/.test(l))
   return { tcpToPeerRouter: Number(tcp?.trim().split(/\s+/)[0] ?? 0), udpDropped: Number(udp?.trim().split(/\s+/)[0] ?? 0) }

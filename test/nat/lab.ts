@@ -14,6 +14,17 @@
  * All addresses live only inside these namespaces (198.18.0.0/15 is the
  * benchmarking range); no namespace has a path to the machine's own network.
  *
+ * `wanRange: 'global'` puts the public side (pub and the routers' WAN
+ * addresses) on 198.20.0.0/24 instead (pub 198.20.0.1, routers .11 and .12;
+ * the homes stay on 198.19.x). libp2p counts 198.18.0.0/15, like every
+ * IANA special-purpose IPv4 range, as private (`isPrivate` in
+ * @libp2p/utils): AutoNAT v2 neither asks for nor performs a dial-back to
+ * such an address, so in the default lab nothing can ever be confirmed
+ * publicly reachable. 198.20.0.0/24 is an ordinary, globally routable range
+ * (not ours); it can stand in for the internet here only because these
+ * namespaces have no link to any other network, so nothing sent to it
+ * leaves them. The homes' 198.19.x stay private to libp2p, as a home LAN is.
+ *
  * NAT kinds (Linux conntrack/iptables):
  * - `cone`: endpoint-independent mapping (MASQUERADE keeps the source port)
  *   and endpoint-independent filtering (unsolicited UDP on the WAN is
@@ -54,9 +65,12 @@ const exec = promisify(execFile)
 export type NatKind = 'cone' | 'port-restricted' | 'symmetric'
 export const NAT_KINDS: readonly NatKind[] = ['cone', 'port-restricted', 'symmetric']
 
+/** The public side's address in the default lab (`wanRange: 'benchmarking'`); a lab's own is `lab.pubIp`. */
 export const PUB_IP = '198.18.0.1'
 export const STUN_PORT = 3478
-const WAN_IP = { a: '198.18.0.11', b: '198.18.0.12' } as const
+/** The public side's /24 per `wanRange`: pub is .1, the routers' WAN sides .11 (a) and .12 (b). */
+const WAN_NET = { benchmarking: '198.18.0', global: '198.20.0' } as const
+export type WanRange = keyof typeof WAN_NET
 const LAN = { a: '198.19.1', b: '198.19.2' } as const
 
 export type Side = 'a' | 'b'
@@ -70,6 +84,12 @@ export interface LabInit {
   wan?: WanProfileName | WanProfile
   /** TCP congestion control on every route of every lab namespace (default: the kernel's). */
   tcpCongestion?: 'cubic' | 'bbr'
+  /**
+   * The public side's addresses: `benchmarking` (default, 198.18.0.0/24,
+   * private to libp2p) or `global` (198.20.0.0/24, public to libp2p, so
+   * AutoNAT v2 checks it). See the top of this file.
+   */
+  wanRange?: WanRange
 }
 
 /** What a router's delay program reported when it stopped. */
@@ -90,6 +110,8 @@ export interface DelayCounters {
 export interface Lab {
   readonly prefix: string
   readonly namespaces: { pub: string, ra: string, rb: string, ha: string, hb: string }
+  /** pub's address (the node, STUN). */
+  readonly pubIp: string
   readonly homeIp: Record<Side, string>
   readonly wanIp: Record<Side, string>
   /** The WAN profile in use, undefined without one. */
@@ -150,6 +172,9 @@ process.once('exit', () => {
 /** Builds the lab. On any failure everything made so far is removed again. */
 export async function createLab (init: LabInit): Promise<Lab> {
   const wan = init.wan === undefined ? undefined : wanProfile(init.wan)
+  const net = WAN_NET[init.wanRange ?? 'benchmarking']
+  const pubIp = `${net}.1`
+  const wanIp = { a: `${net}.11`, b: `${net}.12` } as const
   const delayProgram = wan !== undefined && wan.delayMs > 0 ? ensureDelayProgram() : undefined
   const prefix = `chl${randomBytes(2).toString('hex')}`
   const namespaces = { pub: `${prefix}-pub`, ra: `${prefix}-ra`, rb: `${prefix}-rb`, ha: `${prefix}-ha`, hb: `${prefix}-hb` }
@@ -165,8 +190,9 @@ export async function createLab (init: LabInit): Promise<Lab> {
   const lab: Lab = {
     prefix,
     namespaces,
+    pubIp,
     homeIp: { a: `${LAN.a}.2`, b: `${LAN.b}.2` },
-    wanIp: { ...WAN_IP },
+    wanIp: { ...wanIp },
     wan,
     delayCounters: {},
     spawn (ns, command, args, options = {}) {
@@ -178,7 +204,7 @@ export async function createLab (init: LabInit): Promise<Lab> {
     run: nsRun,
     liveProcesses: () => [...children].filter((c) => c.exitCode === null && c.signalCode === null).length,
     async udpToPeerRouter (side) {
-      const other = side === 'a' ? WAN_IP.b : WAN_IP.a
+      const other = side === 'a' ? wanIp.b : wanIp.a
       const out = await nsRun(side === 'a' ? namespaces.ra : namespaces.rb, 'iptables', ['-w', '-t', 'mangle', '-L', 'POSTROUTING', '-v', '-x', '-n'])
       const line = out.split('\n').find((l) => /\s(udp|17)\s/.test(l) && l.includes(other))
       return Number(line?.trim().split(/\s+/)[0] ?? 0)
@@ -208,7 +234,7 @@ export async function createLab (init: LabInit): Promise<Lab> {
     }
     // pub: a bridge the two routers' WAN sides plug into.
     await ip('-n', namespaces.pub, 'link', 'add', 'br0', 'type', 'bridge')
-    await ip('-n', namespaces.pub, 'addr', 'add', `${PUB_IP}/24`, 'dev', 'br0')
+    await ip('-n', namespaces.pub, 'addr', 'add', `${pubIp}/24`, 'dev', 'br0')
     await ip('-n', namespaces.pub, 'link', 'set', 'br0', 'up')
 
     for (const side of ['a', 'b'] as const) {
@@ -220,9 +246,9 @@ export async function createLab (init: LabInit): Promise<Lab> {
       await ip('-n', router, 'link', 'add', 'wan', 'type', 'veth', 'peer', 'name', `up-${side}`, 'netns', namespaces.pub)
       await ip('-n', namespaces.pub, 'link', 'set', `up-${side}`, 'master', 'br0')
       await ip('-n', namespaces.pub, 'link', 'set', `up-${side}`, 'up')
-      await ip('-n', router, 'addr', 'add', `${WAN_IP[side]}/24`, 'dev', 'wan')
+      await ip('-n', router, 'addr', 'add', `${wanIp[side]}/24`, 'dev', 'wan')
       await ip('-n', router, 'link', 'set', 'wan', 'up')
-      await ip('-n', router, 'route', 'add', 'default', 'via', PUB_IP)
+      await ip('-n', router, 'route', 'add', 'default', 'via', pubIp)
       // LAN: router <-> home host
       await ip('-n', router, 'link', 'add', 'lan', 'type', 'veth', 'peer', 'name', 'eth0', 'netns', home)
       await ip('-n', router, 'addr', 'add', `${LAN[side]}.1/24`, 'dev', 'lan')
@@ -243,7 +269,7 @@ export async function createLab (init: LabInit): Promise<Lab> {
       await ipt(router, '-A INPUT -i wan -j DROP')
       // Counts UDP that went from this home straight to the other router (a direct path).
       // It has no target and comes first, so it counts before loss or delay.
-      await ipt(router, `-t mangle -A POSTROUTING -o wan -p udp -d ${WAN_IP[side === 'a' ? 'b' : 'a']}`)
+      await ipt(router, `-t mangle -A POSTROUTING -o wan -p udp -d ${wanIp[side === 'a' ? 'b' : 'a']}`)
       if (wan !== undefined && wan.loss > 0) {
         await ipt(router, `-t mangle -A POSTROUTING -o wan -m statistic --mode random --probability ${wan.loss} -j DROP`)
       }
@@ -277,7 +303,7 @@ export async function createLab (init: LabInit): Promise<Lab> {
 
     if (init.stun !== false) {
       const stun = lab.spawn(namespaces.pub, 'turnserver', [
-        '--stun-only', '-L', PUB_IP, '--listening-port', String(STUN_PORT),
+        '--stun-only', '-L', pubIp, '--listening-port', String(STUN_PORT),
         '--no-cli', '--no-tls', '--no-dtls', '-n', '--no-stdout-log', '--log-file', '/dev/null', '--simple-log'
       ])
       await waitForUdpListener(nsRun, namespaces.pub, STUN_PORT, stun)

@@ -19,6 +19,11 @@
  * `foundAt` (epoch ms), and `findWithinMs` makes it search again while no
  * provider is known yet. `waitForSignal: true`: the fetcher prints
  * `{"waiting":true}` and fetches on SIGUSR2.
+ *
+ * - `reachability`: starts, prints `{"reachability":…,"ms":…}` for every
+ *   change of `peer.reachability` (AutoNAT v2 against the node; `ms` since
+ *   the peer was created), and exits once it is `public` or `private`.
+ *   `listen` gives the peer direct listen addresses (any role).
  */
 import { createHash, randomFillSync } from 'node:crypto'
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
@@ -29,7 +34,7 @@ import { configureSctp } from '@chiral/transport'
 import type { PathName } from '@chiral/peer'
 
 interface Settings {
-  role: 'share' | 'fetch'
+  role: 'share' | 'fetch' | 'reachability'
   relay: string
   signalingUrl: string
   stun: string
@@ -59,6 +64,10 @@ interface Settings {
   retryBudget?: number
   /** The fetcher prints `{"fault":true,…}` once this many MiB verified (the spec then injects its fault). */
   faultAtMiB?: number
+  /** Direct listen addresses besides the relay reservation (the peer's `listen`). */
+  listen?: string[]
+  /** The peer's `reachabilityWindow`, ms. */
+  reachabilityWindow?: number
 }
 
 const settings = JSON.parse(process.argv[2] ?? '{}') as Settings
@@ -74,6 +83,8 @@ const peer = createPeer({
   announceTimeout: 20_000,
   ...(settings.dcutr === true ? { directTcp: true } : {}),
   ...(settings.paths === undefined ? {} : { paths: settings.paths }),
+  ...(settings.listen === undefined ? {} : { listen: settings.listen }),
+  ...(settings.reachabilityWindow === undefined ? {} : { reachabilityWindow: settings.reachabilityWindow }),
   receiver: {
     ...(settings.relayUse === undefined ? {} : { relayUse: settings.relayUse }),
     ...(settings.retryBudget === undefined ? {} : { retryBudget: settings.retryBudget })
@@ -84,6 +95,17 @@ const trace = process.env.CHIRAL_NAT_TRACE === '1'
 peer.addEventListener('announce', (e) => {
   if (e.detail.reason !== undefined) console.log(JSON.stringify({ reannounce: e.detail.cid.toString(), reason: e.detail.reason, error: e.detail.error?.message, at: Date.now() }))
 })
+let settled: (() => void) | undefined
+if (settings.role === 'reachability') {
+  let last = ''
+  peer.addEventListener('reachability', (e) => {
+    const text = JSON.stringify(e.detail.direct)
+    if (text === last) return
+    last = text
+    console.log(JSON.stringify({ reachability: e.detail.direct, ms: Date.now() - t0 }))
+    if (e.detail.direct.status === 'public' || e.detail.direct.status === 'private') settled?.()
+  })
+}
 await peer.start()
 
 const signaling = peer.components.signaling!
@@ -102,7 +124,10 @@ if (trace) {
   }
 }
 
-if (settings.role === 'share') {
+if (settings.role === 'reachability') {
+  const status = peer.reachability.status
+  if (status !== 'public' && status !== 'private') await new Promise<void>((resolve) => { settled = resolve })
+} else if (settings.role === 'share') {
   const dir = mkdtempSync(join(tmpdir(), 'chiral-nat-share-'))
   const data = randomFillSync(Buffer.alloc((settings.sizeMiB ?? 32) * 1024 * 1024))
   writeFileSync(join(dir, 'lab.bin'), data)

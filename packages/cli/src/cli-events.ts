@@ -3,9 +3,17 @@
  * one line on stdout, exactly these objects; the other modes turn them into
  * text (output.ts, human-output.ts).
  */
+import type { Reachability } from '@chiral/peer'
+
 export type CliEvent =
-  /** The peer runs: its id, the node it uses. */
-  | { event: 'started', command: 'share' | 'get', peerId: string, signaling: string, relays: string[] }
+  /**
+   * The peer runs: its id, the node it uses, and whether others can dial it
+   * directly so far (`peer.reachability`: `private`/`relay-only` at once
+   * without `--listen`, else usually still `checking`).
+   */
+  | { event: 'started', command: 'share' | 'get', peerId: string, signaling: string, relays: string[], reachability: Reachability }
+  /** The AutoNAT v2 check (with `--listen`) came to a result after `started`: `public` or `private`. */
+  | { event: 'reachability', reachability: Reachability }
   /** Hashing a file to share (throttled in JSON). */
   | { event: 'hashing', file: string, bytes: number, total: number }
   /** A file is shared and announced. */

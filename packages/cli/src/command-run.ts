@@ -53,12 +53,29 @@ export async function withPeer<T> (context: CommandContext, command: 'share' | '
   const { settings, reporter, interrupt } = context
   const peer = createPeer(settings.init)
   const unreport = reportPeerEvents(peer, reporter)
+  let unfollow = (): void => {}
   try {
     await peer.start({ signal: interrupt.signal })
-    reporter.report({ event: 'started', command, peerId: peer.peerId, signaling: settings.signaling, relays: peer.relays })
+    reporter.report({ event: 'started', command, peerId: peer.peerId, signaling: settings.signaling, relays: peer.relays, reachability: peer.reachability })
+    unfollow = followReachability(peer, reporter)
     return await use(peer)
   } finally {
+    unfollow()
     await peer.stop()
     unreport()
   }
+}
+
+/** Reports each settled reachability (`public` / `private`) that differs from the last one reported. */
+function followReachability (peer: ChiralPeer<string>, reporter: Reporter): () => void {
+  const settled = (r: ChiralPeer<string>['reachability']): string | undefined => r.status === 'public' || r.status === 'private' ? JSON.stringify(r) : undefined
+  let last = settled(peer.reachability)
+  const listener = (e: CustomEvent<{ direct: ChiralPeer<string>['reachability'] }>): void => {
+    const now = settled(e.detail.direct)
+    if (now === undefined || now === last) return
+    last = now
+    reporter.report({ event: 'reachability', reachability: e.detail.direct })
+  }
+  peer.addEventListener('reachability', listener)
+  return () => { peer.removeEventListener('reachability', listener) }
 }

@@ -52,6 +52,10 @@ export function humanReporter ({ stdout, stderr }: OutputStreams): Reporter {
       switch (event.event) {
         case 'started':
           status(`peer ${shortPeerId(event.peerId)} on ${event.signaling}`)
+          if (event.reachability.status === 'public' || event.reachability.status === 'private') status(reachabilityLine(event.reachability))
+          break
+        case 'reachability':
+          status(reachabilityLine(event.reachability))
           break
         case 'hashing':
           if (tty) barOf(`hashing ${event.file}`, `hashing ${basename(event.file)}`).update(event.bytes, event.total)
@@ -99,6 +103,19 @@ export function humanReporter ({ stdout, stderr }: OutputStreams): Reporter {
           break
       }
     }
+  }
+}
+
+/** `reachable directly at /ip4/…` or why only through the relay. */
+export function reachabilityLine (r: Extract<CliEvent, { event: 'reachability' }>['reachability']): string {
+  switch (r.status) {
+    case 'public': return `reachable directly at ${r.addresses.join(', ')}`
+    case 'private':
+      if (r.reason === 'relay-only') return 'reachable through the relay (no direct listener; --listen adds one)'
+      if (r.reason === 'not-confirmed' && r.servers === 0) return 'reachable through the relay (no node answered the direct-reachability check)'
+      return `behind NAT, reachable through the relay${r.reason === 'not-confirmed' ? ` (no dial-back to ${r.candidates.join(', ')})` : ''}`
+    case 'checking': return 'checking whether other peers can dial this one directly'
+    default: return 'reachability unknown'
   }
 }
 

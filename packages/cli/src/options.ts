@@ -6,6 +6,7 @@
  *   --signaling <url>      CHIRAL_SIGNALING     default ws://127.0.0.1:9000
  *   --relay <multiaddr>    CHIRAL_RELAYS        comma-separated; default: asked from the node
  *   --ice-server <url>     CHIRAL_ICE_SERVERS   comma-separated; default: the peer's
+ *   --listen <multiaddr>   CHIRAL_LISTEN        comma-separated; direct listen addresses (default none)
  *   --no-direct            relay only
  *   --json | --quiet       how the command reports (see output.ts)
  */
@@ -22,6 +23,7 @@ export interface PeerFlags {
   signaling?: string
   relay?: string[]
   iceServer?: string[]
+  listen?: string[]
   direct: boolean
   json?: boolean
   quiet?: boolean
@@ -43,6 +45,7 @@ export function withPeerOptions (command: Command): Command {
     .option('--signaling <url>', `the node's signaling server (default ${DEFAULT_SIGNALING}) [env CHIRAL_SIGNALING]`)
     .option('--relay <multiaddr>', 'a relay, ending in /p2p/<peer id>; repeatable (default: asked from the node) [env CHIRAL_RELAYS, comma-separated]', collect)
     .option('--ice-server <url>', 'a STUN/TURN server for the direct path (turn:user:pass@host:port); repeatable [env CHIRAL_ICE_SERVERS, comma-separated]', collect)
+    .option('--listen <multiaddr>', 'also listen directly here, e.g. /ip4/0.0.0.0/tcp/4010 on a public address (AutoNAT checks it); repeatable [env CHIRAL_LISTEN, comma-separated]', collect)
     .option('--no-direct', 'relay only: no direct WebRTC path')
     .addOption(new Option('--json', 'one JSON event per line on stdout').conflicts('quiet'))
     .option('--quiet', 'print only the results and errors')
@@ -55,12 +58,17 @@ export function peerSettings (flags: PeerFlags, env: NodeJS.ProcessEnv): PeerSet
   const relays = flags.relay ?? list(env.CHIRAL_RELAYS)
   for (const r of relays) checkRelay(r)
   const ice = flags.iceServer ?? list(env.CHIRAL_ICE_SERVERS)
+  const listen = flags.listen ?? list(env.CHIRAL_LISTEN)
+  for (const l of listen) {
+    if (!l.startsWith('/')) throw new UsageError(`--listen must be a multiaddr, got "${l}"`)
+  }
   return {
     signaling,
     init: {
       signaling,
       ...(relays.length > 0 ? { relays } : {}),
       ...(ice.length > 0 ? { iceServers: ice.map(iceServer) } : {}),
+      ...(listen.length > 0 ? { listen } : {}),
       direct: flags.direct
     }
   }

@@ -30,3 +30,5 @@ export type {
 export { WEBRTC_LISTEN } from './presets/webrtc.js'
 export type { ChiralNode, ChiralServices } from './presets/common.js'
 export { relayAddresses, waitForRelayReservation } from './presets/wait-for-relay.js'
+export { computeReachability, isPublicDirectAddress, reachabilityOf, ReachabilityService, AUTONAT_V2_DIAL_REQUEST, DEFAULT_REACHABILITY_WINDOW } from './presets/reachability.js'
+export type { Reachability, PrivateReason, ReachabilityInit, ReachabilityEvents, ReachabilityInput, AddressInfo } from './presets/reachability.js'

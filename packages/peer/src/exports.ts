@@ -5,6 +5,8 @@ export type { PeerInit, SignalingMode } from './peer-init.js'
 export { DEFAULT_ANNOUNCE_TIMEOUT, DEFAULT_DIRECT_CONNECT_TIMEOUT, DEFAULT_FIND_TIMEOUT, DEFAULT_RELAY_TIMEOUT } from './peer-init.js'
 export type { PeerEvents, ReachabilityDetail, SignalingStateDetail, TransferProgressDetail, FindingDetail } from './peer-events.js'
 export type { PeerState } from './peer-state.js'
+// The reachability states, from @chiral/core (for `peer.reachability` and the `reachability` event).
+export type { Reachability, PrivateReason } from '@chiral/core'
 export type { PathName, PathSet } from './path-set.js'
 export { RelayUnreachableError, RelayLookupError } from './errors.js'
 export { contentIdOf, demoUrlOf, shareLink } from './share-link.js'

@@ -1,6 +1,6 @@
 /** The events a peer emits: one place to watch paths, transfers, serving and reachability. */
 import type { PeerState } from './peer-state.js'
-import type { AnnounceEventDetail } from '@chiral/core'
+import type { AnnounceEventDetail, Reachability } from '@chiral/core'
 import type { ConnectionStatus } from '@chiral/signaling'
 import type {
   PathDialingDetail, PathDownDetail, PathEventDetail, PathFailedDetail, PathSwitchDetail, SessionEventDetail,
@@ -13,6 +13,16 @@ export interface ReachabilityDetail {
   relayAddresses: string[]
   /** The signaling client's state (`undefined` without a signaling server). */
   signaling?: ConnectionStatus
+  /**
+   * Whether other peers can dial this one directly, from AutoNAT v2 against
+   * the relay / DHT servers (core's `Reachability`): `checking` while a
+   * dial-back is awaited, `public` with the confirmed addresses, `private`
+   * with why (`relay-only`: no direct listener, see `listen`;
+   * `no-public-address`: listens on LAN addresses only, as behind a NAT;
+   * `not-confirmed`: a public-looking address nobody could dial back, as
+   * behind a firewall).
+   */
+  direct: Reachability
 }
 
 export interface SignalingStateDetail {
@@ -54,6 +64,7 @@ export interface PeerEvents {
   'fetch:progress': CustomEvent<TransferProgressDetail>
   /** An announcement or re-announcement reached the DHT (or failed: `error`). */
   'announce': CustomEvent<AnnounceEventDetail>
+  /** Relay reservations, the signaling state or the direct reachability changed. */
   'reachability': CustomEvent<ReachabilityDetail>
   'signaling': CustomEvent<SignalingStateDetail>
 }

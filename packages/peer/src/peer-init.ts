@@ -42,6 +42,18 @@ export interface PeerInit {
   privateKey?: PrivateKey
   /** Accept private and loopback addresses (default: true when the node is on a private network — a LAN, a lab, this machine). */
   allowPrivateAddresses?: boolean
+  /**
+   * Node only: listen directly on these multiaddrs too, besides the relay
+   * reservations (default none), e.g. `/ip4/0.0.0.0/tcp/4010` on a machine
+   * with a public address or a forwarded port. AutoNAT v2 then checks them:
+   * see `peer.reachability`.
+   */
+  listen?: string[]
+  /**
+   * How long `peer.reachability` waits for an AutoNAT dial-back once a relay
+   * / DHT server is connected before saying `private`, ms (default 10 s).
+   */
+  reachabilityWindow?: number
   /** Node only: hole-punched direct TCP to other Node peers (see core's `DirectTcpSetting`). */
   directTcp?: DirectTcpSetting
   /** When a silent libp2p connection counts as dead (see core's `LivenessInit`). */

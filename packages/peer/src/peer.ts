@@ -11,7 +11,7 @@
  *
  * See `peer-state.ts` for the lifecycle and `peer-events.ts` for the events.
  */
-import { AbortError, createDiscovery, InvalidArgumentError, isChiralError, NotStartedError, relayAddresses, waitForRelayReservation } from '@chiral/core'
+import { AbortError, createDiscovery, InvalidArgumentError, isChiralError, NotStartedError, reachabilityOf, relayAddresses, waitForRelayReservation } from '@chiral/core'
 import { createHybridSignaling, createLibp2pSignaling, createWebSocketSignaling } from '@chiral/signaling'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { TypedEventEmitter } from 'main-event'
@@ -29,7 +29,7 @@ import type { PeerEvents } from './peer-events.js'
 import type { PeerInit } from './peer-init.js'
 import type { PeerState } from './peer-state.js'
 import type { Platform } from './platform.js'
-import type { AbortOptions, ChiralNode, ContentDiscovery, Manifest, PeerTarget, ProviderInfo, Signaling, Startable } from '@chiral/core'
+import type { AbortOptions, ChiralNode, ContentDiscovery, Manifest, PeerTarget, ProviderInfo, Reachability, Signaling, Startable } from '@chiral/core'
 import type { WebSocketSignaling } from '@chiral/signaling'
 import type { ContentSource, FetchResult, Provider, Receiver, ShareOptions, TransferProgress, TransferSink } from '@chiral/transport'
 import type { PrivateKey } from '@libp2p/interface'
@@ -121,6 +121,18 @@ export class ChiralPeer<Input = never> extends TypedEventEmitter<PeerEvents> imp
   /** This peer's relay circuit addresses: how others reach it. */
   get relayAddresses (): string[] {
     return this.parts === undefined ? [] : relayAddresses(this.parts.node).map(String)
+  }
+
+  /**
+   * Whether other peers can dial this one directly (AutoNAT v2 against the
+   * relay / DHT servers; `unknown` until started). A peer without `listen`
+   * is `private` (`relay-only`) at once; one with direct listeners is
+   * `checking` until a server dialled one back (`public`) or the check
+   * window passed without (`private`, `not-confirmed` behind a NAT). Every
+   * change comes as a `reachability` event.
+   */
+  get reachability (): Reachability {
+    return this.parts === undefined ? { status: 'unknown' } : reachabilityOf(this.parts.node)
   }
 
   /** How to reach this peer directly, for another peer's `fetch(…, { providers: [target] })` without the DHT. */
@@ -267,16 +279,18 @@ export class ChiralPeer<Input = never> extends TypedEventEmitter<PeerEvents> imp
       role: platform.role,
       privateKey: this.key,
       relays: this.relayList,
-      listen: ['/p2p-circuit'],
+      listen: ['/p2p-circuit', ...(platform.role === 'peer' ? init.listen ?? [] : [])],
       allowPrivateAddresses: allowPrivate,
       ...(init.liveness === undefined ? {} : { liveness: init.liveness }),
+      ...(init.reachabilityWindow === undefined ? {} : { reachability: { window: init.reachabilityWindow } }),
       ...(init.directTcp === undefined || platform.role !== 'peer' ? {} : { directTcp: init.directTcp }),
       // libp2p's own WebRTC transport, only for its path.
       ...(pathNames.includes('libp2p-webrtc') ? { webrtc: { ...(iceServers === undefined ? {} : { iceServers }) } } : {})
     })
     const partial: Partial<PeerComponents<Input>> = { node }
     this.parts = partial as PeerComponents<Input>
-    this.on(node, 'self:peer:update', () => { this.reachability() })
+    this.on(node, 'self:peer:update', () => { this.reportReachability() })
+    if (node.services.reachability !== undefined) this.on(node.services.reachability, 'reachability', () => { this.reportReachability() })
     await node.start()
 
     this.move({ status: 'starting', step: 'connecting to the signaling server' })
@@ -328,7 +342,7 @@ export class ChiralPeer<Input = never> extends TypedEventEmitter<PeerEvents> imp
         throw new RelayUnreachableError(`No relay reservation within ${relayTimeout / 1000} s on ${this.relayList.join(', ')}`, { cause: err })
       }
     }
-    this.reachability()
+    this.reportReachability()
   }
 
   private createSignaling (node: ChiralNode): Signaling | undefined {
@@ -349,7 +363,7 @@ export class ChiralPeer<Input = never> extends TypedEventEmitter<PeerEvents> imp
     this.on(ws, 'state', (e) => {
       const { status, attempt, delay } = e.detail as { status: PeerEvents['signaling']['detail']['status'], attempt: number, delay?: number }
       this.safeDispatchEvent('signaling', { detail: { status, attempt, ...(typeof delay === 'number' ? { delay } : {}) } })
-      this.reachability()
+      this.reportReachability()
     })
     if (this.init.signalingMode !== 'hybrid') return ws
     return createHybridSignaling({ libp2p: createLibp2pSignaling({ node }), websocket: ws })
@@ -374,9 +388,11 @@ export class ChiralPeer<Input = never> extends TypedEventEmitter<PeerEvents> imp
     try { await parts.node?.stop() } catch {}
   }
 
-  private reachability (): void {
+  private reportReachability (): void {
     const status = this.wsClient?.status
-    this.safeDispatchEvent('reachability', { detail: { relayAddresses: this.relayAddresses, ...(status === undefined ? {} : { signaling: status }) } })
+    this.safeDispatchEvent('reachability', {
+      detail: { relayAddresses: this.relayAddresses, ...(status === undefined ? {} : { signaling: status }), direct: this.reachability }
+    })
   }
 
   private linkBase (): string | undefined {

@@ -18,7 +18,7 @@ import { peerInitOf } from './peer-init.js'
 import { listen } from './peer-listeners.js'
 import type { PathAttempt } from './path-attempts.js'
 import type { DemoSettings } from './settings.js'
-import type { ChiralPeer, PeerComponents, PeerFetchOptions, PeerState } from '@chiral/peer'
+import type { ChiralPeer, PeerComponents, PeerFetchOptions, PeerState, Reachability } from '@chiral/peer'
 import type { ConnectionStatus } from '@chiral/signaling'
 import type { FetchResult } from '@chiral/transport'
 import type { Connection } from '@libp2p/interface'
@@ -62,6 +62,8 @@ export class ChiralClient {
   signaling = $state<SignalingView>({ status: 'idle', attempt: 0 })
   roomPeers = $state<string[]>([])
   reservations = $state<string[]>([])
+  /** Whether other peers can dial this one directly (AutoNAT; a browser: never, it is reached through the relay). */
+  direct = $state<Reachability>({ status: 'unknown' })
   connections = $state<ConnectionView[]>([])
   attempts = $state<PathAttempt[]>([])
   /** Names of the paths a download races (`relay`, `webrtc`). */
@@ -130,7 +132,10 @@ export class ChiralClient {
         const { status, attempt, delay } = e.detail
         this.signaling = { status, attempt, ...(status === 'backing-off' && delay !== undefined ? { retryAt: Date.now() + delay } : {}) }
       },
-      'reachability': (e) => { this.reservations = e.detail.relayAddresses },
+      'reachability': (e) => {
+        this.reservations = e.detail.relayAddresses
+        this.direct = e.detail.direct
+      },
       'path:switch': (e) => { this.activePaths = { ...this.activePaths, [e.detail.peerId]: e.detail.to } },
       'serve:open': (e) => { this.served = [...this.served, { id: e.detail.id, method: e.detail.method, at: e.detail.startedAt, open: true }] },
       'serve:close': (e) => { this.served = this.served.map((s) => s.id === e.detail.id ? { ...s, open: false } : s) }
@@ -148,6 +153,7 @@ export class ChiralClient {
         this.watch(peer.components)
         this.peerId = peer.peerId
         this.reservations = peer.relayAddresses
+        this.direct = peer.reachability
         this.phase = { name: 'running' }
         return
       case 'failed':

@@ -8,6 +8,7 @@ import { dhtClientMapper } from './dht-contacts.js'
 import { relayKeeper } from './relay-keeper.js'
 import { DHT_PROTOCOL } from './options.js'
 import type { CommonNodeInit } from './options.js'
+import type { ReachabilityService } from './reachability.js'
 import type { Identify } from '@libp2p/identify'
 import type { KadDHT } from '@libp2p/kad-dht'
 import type { Libp2p } from '@libp2p/interface'
@@ -19,6 +20,8 @@ export interface ChiralServices {
   identify: Identify
   ping: Ping
   dht: KadDHT
+  /** Peers and browsers: whether others can dial the node directly (see presets/reachability.ts). */
+  reachability?: ReachabilityService
   [name: string]: unknown
 }
 

@@ -1,4 +1,5 @@
 import { yamux } from '@chainsafe/libp2p-yamux'
+import { autoNATv2 } from '@libp2p/autonat-v2'
 import { circuitRelayServer, circuitRelayTransport } from '@libp2p/circuit-relay-v2'
 import { tcp } from '@libp2p/tcp'
 import { webSockets } from '@libp2p/websockets'
@@ -7,6 +8,7 @@ import { InvalidArgumentError } from '../errors.js'
 import { addresses, commonOptions } from './common.js'
 import { directTcpParts } from './direct-tcp/preset.js'
 import { DEFAULT_RELAY_LIMITS } from './options.js'
+import { reachability } from './reachability.js'
 import { rateLimitedRelay, relayStreamOptions } from './relay-rate-limit.js'
 import { webRTCTransports, withWebRTCListen } from './webrtc.js'
 import type { ChiralNode } from './common.js'
@@ -24,14 +26,16 @@ export const PEER_LISTEN = ['/ip4/0.0.0.0/tcp/0', '/p2p-circuit']
  *
  * - `server`: TCP + WebSockets listeners, circuit-relay-v2 server with limits
  *   sized for files (and, when `relay.rateLimit` is set, a bandwidth cap per
- *   relayed connection), Kademlia DHT in server mode. Run it where every peer
- *   can reach it.
+ *   relayed connection), Kademlia DHT in server mode, an AutoNAT v2 server
+ *   (dials peers back on the addresses they ask it to check). Run it where
+ *   every peer can reach it.
  * - `peer`: TCP + WebSockets + circuit-relay transport; keeps connections to
  *   the configured relays and reserves a slot on them; DHT client. With
  *   `webrtc` set, also libp2p's WebRTC transport, listening on `/webrtc`.
  *   With `directTcp` set, outbound TCP from one port and the `dcutr`
  *   service: relayed connections to other such peers are upgraded to
- *   hole-punched direct TCP.
+ *   hole-punched direct TCP. AutoNAT v2 client and the `reachability`
+ *   service: whether the node's direct addresses are publicly dialable.
  *
  * Browsers get the `browser` role through the package's browser build.
  */
@@ -49,7 +53,7 @@ async function createServerNode (init: ServerNodeInit): Promise<ChiralNode> {
   const rate = init.relay?.rateLimit ?? DEFAULT_RELAY_LIMITS.rateLimit
   const capped = Number.isFinite(rate)
   return createLibp2p({
-    ...commonOptions(init, false, { relay: capped ? rateLimitedRelay(relay, rate) : relay }),
+    ...commonOptions(init, false, { relay: capped ? rateLimitedRelay(relay, rate) : relay, autoNAT: autoNATv2() }),
     ...(capped ? { streamMuxers: [yamux({ streamOptions: relayStreamOptions(rate) })] } : {}),
     addresses: addresses(init, SERVER_LISTEN),
     transports: [tcp(), webSockets(), circuitRelayTransport()]
@@ -62,7 +66,11 @@ async function createPeerNode (init: PeerNodeInit): Promise<ChiralNode> {
     ? undefined
     : await directTcpParts(init.directTcp, addrs.listen ?? [], init.allowPrivateAddresses === true)
   return createLibp2p({
-    ...commonOptions(init, true, direct === undefined ? {} : { dcutr: direct.service }),
+    ...commonOptions(init, true, {
+      autoNAT: autoNATv2(),
+      reachability: reachability(init.reachability),
+      ...(direct === undefined ? {} : { dcutr: direct.service })
+    }),
     addresses: addrs,
     transports: [direct?.transport ?? tcp(), webSockets(), circuitRelayTransport(), ...await webRTCTransports(init.webrtc, loadWebRTC)]
   })

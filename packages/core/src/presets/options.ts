@@ -1,3 +1,4 @@
+import type { ReachabilityInit } from './reachability.js'
 import type { PrivateKey } from '@libp2p/interface'
 import type { Datastore } from 'interface-datastore'
 import type { Libp2pOptions } from 'libp2p'
@@ -68,6 +69,11 @@ export interface CommonNodeInit {
   metrics?: Libp2pOptions['metrics']
   /** When a silent connection counts as dead (libp2p's connection monitor). */
   liveness?: LivenessInit
+  /**
+   * Peers and browsers: how the `reachability` service judges whether the
+   * node is publicly dialable (AutoNAT v2 on peers; see presets/reachability.ts).
+   */
+  reachability?: ReachabilityInit
 }
 
 /** When a connection counts as dead (see `ConnectionLiveness`). */
