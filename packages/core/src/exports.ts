@@ -30,3 +30,5 @@ export type {
 export { WEBRTC_LISTEN } from './presets/webrtc.js'
 export type { ChiralNode, ChiralServices } from './presets/common.js'
 export { relayAddresses, waitForRelayReservation } from './presets/wait-for-relay.js'
+export { keptPeers } from './presets/relay-keeper.js'
+export type { KeptPeerStatus } from './presets/relay-keeper.js'
