@@ -63,7 +63,7 @@ describe('WebSocketSignaling with several server URLs', () => {
 
     // A message still goes through, on the new server.
     const other = client([urlA], 'failover-2')
-    await other.start()
+    await other.client.start()
     await openOn(other.client, urlA)
     const got = new Promise<string>((resolve) => {
       other.client.addEventListener('signal', (e) => { resolve(e.detail.from) }, { once: true })

@@ -113,7 +113,7 @@ export type ParsedArgs = { help: true } | { help: false, config: NodeConfig }
 
 /** Parses argv + env. Throws ConfigError with a one-line message on any problem. */
 export function parseConfig (argv: string[], env: NodeJS.ProcessEnv): ParsedArgs {
-  let values: Record<string, string | boolean | string[] | undefined>
+  let values: Record<string, string | boolean | Array<string | boolean> | undefined>
   try {
     values = parseArgs({
       args: argv,
@@ -138,7 +138,7 @@ export function parseConfig (argv: string[], env: NodeJS.ProcessEnv): ParsedArgs
   const list = (flag: string): string[] => {
     const o = OPTIONS.find((x) => x.flag === flag)!
     const v = values[flag]
-    const given = Array.isArray(v) ? v : (o.env === '' ? undefined : env[o.env])?.split(',') ?? []
+    const given = Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : (o.env === '' ? undefined : env[o.env])?.split(',') ?? []
     return given.flatMap((s) => s.split(',')).map((s) => s.trim()).filter((s) => s.length > 0)
   }
   const bool = (flag: string): boolean => {

@@ -91,7 +91,7 @@ export class RelayKeeper implements Startable {
       const id = addr.getComponents().findLast((c) => c.name === 'p2p')?.value
       if (id === undefined) throw new TypeError(`Relay address must end in /p2p/<peer id>: ${addr.toString()}`)
       const peerId = peerIdFromString(id)
-      if (peerId.equals(components.peerId) || seen.has(addr.toString())) continue
+      if (peerId.toString() === components.peerId.toString() || seen.has(addr.toString())) continue
       seen.add(addr.toString())
       this.kept.push({ addr, peerId, dialing: false, failures: 0, nextDialAt: 0 })
     }
