@@ -131,6 +131,8 @@ describe('two node instances: one DHT, two relays, clients that fail over', () =
 
     const path = file('from-a.bin', 2 * MiB + 5)
     const shared = await a.share(path)
+    // One DHT: A's record reached instance 2 as well, which A only knows of through instance 1.
+    await waitFor('record on instance 2', async () => (await health(http(inst2))).counts.providerRecords! > 0, 5000)
     const toA = connectionsTo(b, a.peerId)
     const startedAt = Date.now()
     let foundMs: number | undefined
