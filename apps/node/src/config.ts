@@ -11,6 +11,10 @@ export interface NodeConfig {
   wsPort: number
   /** Multiaddrs peers should use (derived from publicIp when given). */
   announce: string[]
+  /** Other node instances (multiaddrs ending in /p2p/<peer id>) kept connected: one DHT, relays that reach each other's peers. */
+  bootstrap: string[]
+  /** This node's signaling URLs as clients reach them (reported at /health); empty: derived from the host and port. */
+  signalingUrls: string[]
   keyFile: string
   /** Where DHT provider records and the peer store live. */
   datastore: DatastoreSetting
@@ -67,6 +71,8 @@ interface Option {
   type: 'string' | 'boolean'
   help: string
   default?: string
+  /** The flag may be given more than once (its environment variable: comma-separated). */
+  multiple?: boolean
 }
 
 /** Flags win over environment variables, which win over defaults. */
@@ -77,6 +83,8 @@ export const OPTIONS: readonly Option[] = [
   { flag: 'ws-port', env: 'CHIRAL_WS_PORT', type: 'string', default: '4002', help: 'libp2p WebSockets port' },
   { flag: 'public-ip', env: 'CHIRAL_PUBLIC_IP', type: 'string', help: "this machine's public IPv4/IPv6 address; announced to peers" },
   { flag: 'announce', env: 'CHIRAL_ANNOUNCE', type: 'string', help: 'comma-separated multiaddrs to announce (overrides --public-ip)' },
+  { flag: 'bootstrap', env: 'CHIRAL_BOOTSTRAP', type: 'string', multiple: true, help: "another node instance's multiaddr (…/p2p/<peer id>) to keep connected: one DHT across instances; repeatable, env comma-separated" },
+  { flag: 'signaling-url', env: 'CHIRAL_SIGNALING_URL', type: 'string', multiple: true, help: "a ws:// or wss:// URL clients reach this node's signaling server at, reported at /health; repeatable, env comma-separated (default ws://<announced or listen host>:<port>)" },
   { flag: 'key-file', env: 'CHIRAL_KEY_FILE', type: 'string', default: 'chiral-node.key', help: 'private key file; created (mode 0600) on first run so the peer id survives restarts' },
   { flag: 'datastore', env: 'CHIRAL_DATASTORE', type: 'string', help: `folder for DHT provider records and the peer store, kept across restarts; 'memory' keeps them in memory only (default ${DEFAULT_DATASTORE_DIR} next to the key file)` },
   { flag: 'log-level', env: 'LOG_LEVEL', type: 'string', default: 'info', help: 'error | warn | info | debug' },
@@ -121,13 +129,13 @@ export type ParsedArgs = { help: true } | { help: false, config: NodeConfig }
 
 /** Parses argv + env. Throws ConfigError with a one-line message on any problem. */
 export function parseConfig (argv: string[], env: NodeJS.ProcessEnv): ParsedArgs {
-  let values: Record<string, string | boolean | undefined>
+  let values: Record<string, string | boolean | Array<string | boolean> | undefined>
   try {
     values = parseArgs({
       args: argv,
       strict: true,
       allowPositionals: false,
-      options: Object.fromEntries(OPTIONS.map((o) => [o.flag, { type: o.type }]))
+      options: Object.fromEntries(OPTIONS.map((o) => [o.flag, { type: o.type, ...(o.multiple === true ? { multiple: true } : {}) }]))
     }).values
   } catch (err) {
     throw new ConfigError((err as Error).message)
@@ -141,6 +149,13 @@ export function parseConfig (argv: string[], env: NodeJS.ProcessEnv): ParsedArgs
     const e = o.env === '' ? undefined : env[o.env]
     if (e !== undefined && e !== '') return e
     return o.default
+  }
+  /** A repeatable flag's values (each may be comma-separated), else its environment variable's list. */
+  const list = (flag: string): string[] => {
+    const o = OPTIONS.find((x) => x.flag === flag)!
+    const v = values[flag]
+    const given = Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : (o.env === '' ? undefined : env[o.env])?.split(',') ?? []
+    return given.flatMap((s) => s.split(',')).map((s) => s.trim()).filter((s) => s.length > 0)
   }
   const bool = (flag: string): boolean => {
     if (values[flag] === true) return true
@@ -167,6 +182,8 @@ export function parseConfig (argv: string[], env: NodeJS.ProcessEnv): ParsedArgs
       tcpPort,
       wsPort,
       announce: announceAddrs(get('announce'), get('public-ip'), tcpPort, wsPort),
+      bootstrap: bootstrapAddrs(list('bootstrap')),
+      signalingUrls: signalingUrls(list('signaling-url')),
       keyFile,
       datastore: datastoreSetting(get('datastore'), keyFile),
       logLevel,
@@ -259,6 +276,24 @@ function parseSize (text: string): number | undefined {
 function seconds (name: string, text: string): number {
   if (/^(unlimited|infinity)$/i.test(text)) return Infinity
   return positiveInt(name, text)
+}
+
+function bootstrapAddrs (list: string[]): string[] {
+  for (const a of list) {
+    let ok = false
+    try { ok = multiaddr(a).getComponents().at(-1)?.name === 'p2p' } catch {}
+    if (!ok) throw new ConfigError(`--bootstrap: "${a}" is not a multiaddr ending in /p2p/<peer id>`)
+  }
+  return [...new Set(list)]
+}
+
+function signalingUrls (list: string[]): string[] {
+  for (const u of list) {
+    let ok = false
+    try { ok = ['ws:', 'wss:'].includes(new URL(u).protocol) } catch {}
+    if (!ok) throw new ConfigError(`--signaling-url: "${u}" is not a ws:// or wss:// URL`)
+  }
+  return [...new Set(list)]
 }
 
 function announceAddrs (announce: string | undefined, publicIp: string | undefined, tcpPort: number, wsPort: number): string[] {

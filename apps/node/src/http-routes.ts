@@ -4,8 +4,13 @@ import type { Registry } from 'prom-client'
 export interface HealthReport {
   status: 'ok'
   peerId: string
+  /** The first of `signalingUrls`. */
   signalingUrl: string
+  /** Where clients reach this node's signaling server (`--signaling-url`, or derived from the host and port). */
+  signalingUrls: string[]
   multiaddrs: string[]
+  /** The other instances this node keeps connected (`--bootstrap`, its own address left out), and whether each is now. */
+  bootstrap: Array<{ multiaddr: string, peerId: string, connected: boolean }>
   uptimeSeconds: number
   /** Signaling across instances: `local` alone, or the Redis connection's state. */
   cluster: ClusterHealth

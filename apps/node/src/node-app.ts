@@ -1,5 +1,5 @@
 import { createServer } from 'node:http'
-import { createNode } from '@chiral/core'
+import { createNode, keptPeers } from '@chiral/core'
 import { createSignalingServer, redactRedisUrl, redisCluster } from '@chiral/signaling'
 import { prometheusMetrics } from '@libp2p/prometheus-metrics'
 import { Registry } from 'prom-client'
@@ -65,6 +65,7 @@ async function startWithDatastore (config: NodeConfig, log: Log, key: PrivateKey
     privateKey: key,
     listen: [`/${ip}/${config.host}/tcp/${config.tcpPort}`, `/${ip}/${config.host}/tcp/${config.wsPort}/ws`],
     ...(config.announce.length > 0 ? { announce: config.announce } : {}),
+    ...(config.bootstrap.length > 0 ? { bootstrap: config.bootstrap } : {}),
     allowPrivateAddresses: config.allowPrivateAddresses,
     relay: { maxReservations: config.relay.maxReservations, dataLimit: config.relay.dataLimit, durationLimit: config.relay.durationLimit, rateLimit: config.relay.rateLimit },
     datastore,
@@ -95,11 +96,14 @@ async function startWithDatastore (config: NodeConfig, log: Log, key: PrivateKey
     const host = announced ?? (config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host)
     return `ws://${host.includes(':') ? `[${host}]` : host}:${port}`
   }
+  const signalingUrls = (): string[] => config.signalingUrls.length > 0 ? config.signalingUrls : [signalingUrl()]
   const health = async (): Promise<HealthReport> => ({
     status: 'ok',
     peerId: node.peerId.toString(),
-    signalingUrl: signalingUrl(),
+    signalingUrl: signalingUrls()[0]!,
+    signalingUrls: signalingUrls(),
     multiaddrs: multiaddrs(),
+    bootstrap: keptPeers(node),
     uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
     cluster: clusterHealth(signaling.clusterStatus()),
     counts: { ...(await readCounts(node, signaling, datastore)) }

@@ -23,11 +23,16 @@ export interface ReachabilityDetail {
    * behind a firewall).
    */
   direct: Reachability
+  /** The signaling server registered on or being tried (of several: which one). */
+  signalingUrl?: string
 }
 
 export interface SignalingStateDetail {
   status: ConnectionStatus
+  /** Failed rounds over the signaling URLs since the last registration. */
   attempt: number
+  /** The server being tried or registered on; while backing off, the one tried next. */
+  url?: string
   /** Until the next reconnect attempt, ms (while backing off). */
   delay?: number
 }

@@ -8,11 +8,18 @@ export type SignalingMode = 'websocket' | 'hybrid' | 'libp2p'
 
 export interface PeerInit {
   /**
-   * The WebSocket signaling server, e.g. `wss://relay.example:9000`. It
-   * carries the direct path's offers and, when `relays` is not given, its
-   * node tells the relay addresses. Without it only the relay path exists.
+   * The WebSocket signaling server, e.g. `wss://relay.example:9000`, or
+   * several (one per instance of a deployment). It carries the direct path's
+   * offers and, when `relays` is not given, its node tells the relay
+   * addresses. Without it only the relay path exists.
+   *
+   * With several, the client registers on the first that answers and moves
+   * to the next when that one dies (a round over all, then backoff), and,
+   * when `relays` is not given, every node that answers at start gives its
+   * relays: the peer holds a reservation on each, so it stays reachable
+   * while one instance is down.
    */
-  signaling?: string
+  signaling?: string | string[]
   /** Relay / DHT server multiaddrs, each ending in `/p2p/<peer id>` (default: asked from the signaling server's node). */
   relays?: string[]
   /**
@@ -81,9 +88,16 @@ export const DEFAULT_RELAY_TIMEOUT = 20_000
 export const DEFAULT_FIND_TIMEOUT = 30_000
 export const DEFAULT_ANNOUNCE_TIMEOUT = 30_000
 
+/** The signaling URLs of `init`, as a list (empty without any). */
+export function signalingUrlsOf (init: PeerInit): string[] {
+  const { signaling } = init
+  if (signaling === undefined) return []
+  return [...new Set(typeof signaling === 'string' ? [signaling] : signaling)]
+}
+
 /** The paths raced when `paths` is not given. */
 export function defaultPaths (init: PeerInit): PathName[] {
-  const direct = init.direct !== false && (init.signaling !== undefined || init.signalingMode === 'libp2p')
+  const direct = init.direct !== false && (signalingUrlsOf(init).length > 0 || init.signalingMode === 'libp2p')
   return [
     'relay',
     ...(direct ? ['webrtc' as const] : []),

@@ -18,11 +18,11 @@ import { TypedEventEmitter } from 'main-event'
 import { RelayUnreachableError } from './errors.js'
 import { createPathSet } from './path-set.js'
 import {
-  DEFAULT_ANNOUNCE_TIMEOUT, DEFAULT_DIRECT_CONNECT_TIMEOUT, DEFAULT_FIND_TIMEOUT, DEFAULT_RELAY_TIMEOUT, defaultPaths
+  DEFAULT_ANNOUNCE_TIMEOUT, DEFAULT_DIRECT_CONNECT_TIMEOUT, DEFAULT_FIND_TIMEOUT, DEFAULT_RELAY_TIMEOUT, defaultPaths, signalingUrlsOf
 } from './peer-init.js'
 import { transition } from './peer-state.js'
 import { onPrivateNetwork } from './private-network.js'
-import { fetchRelayAddrs } from './relay-discovery.js'
+import { fetchRelayAddrsOfAll } from './relay-discovery.js'
 import { contentIdOf, demoUrlOf, shareLink } from './share-link.js'
 import type { PathSet } from './path-set.js'
 import type { PeerEvents } from './peer-events.js'
@@ -30,7 +30,7 @@ import type { PeerInit } from './peer-init.js'
 import type { PeerState } from './peer-state.js'
 import type { Platform } from './platform.js'
 import type { AbortOptions, ChiralNode, ContentDiscovery, Manifest, PeerTarget, ProviderInfo, Reachability, Signaling, Startable } from '@chiral/core'
-import type { WebSocketSignaling } from '@chiral/signaling'
+import type { WebSocketSignaling, WebSocketStateDetail } from '@chiral/signaling'
 import type { ContentSource, FetchResult, Provider, Receiver, ShareOptions, TransferProgress, TransferSink } from '@chiral/transport'
 import type { PrivateKey } from '@libp2p/interface'
 
@@ -78,6 +78,7 @@ export interface PeerComponents<Input> {
 
 export class ChiralPeer<Input = never> extends TypedEventEmitter<PeerEvents> implements Startable {
   private readonly init: PeerInit
+  private readonly signalingUrls: string[]
   private readonly platform: Platform<Input>
   private current: PeerState = { status: 'idle' }
   private parts?: PeerComponents<Input>
@@ -89,18 +90,20 @@ export class ChiralPeer<Input = never> extends TypedEventEmitter<PeerEvents> imp
 
   constructor (init: PeerInit, platform: Platform<Input>) {
     super()
-    if (init.signaling === undefined && (init.relays === undefined || init.relays.length === 0)) {
+    const urls = signalingUrlsOf(init)
+    if (urls.length === 0 && (init.relays === undefined || init.relays.length === 0)) {
       throw new InvalidArgumentError('A peer needs a signaling server URL (signaling) or relay multiaddrs (relays)')
     }
-    if (init.signaling !== undefined) {
+    for (const text of urls) {
       try {
-        const url = new URL(init.signaling)
+        const url = new URL(text)
         if (url.protocol !== 'ws:' && url.protocol !== 'wss:') throw new Error('not ws: or wss:')
       } catch {
-        throw new InvalidArgumentError(`The signaling server URL must be ws://… or wss://…, not ${init.signaling}`)
+        throw new InvalidArgumentError(`The signaling server URL must be ws://… or wss://…, not ${text}`)
       }
     }
     this.init = init
+    this.signalingUrls = urls
     this.platform = platform
   }
 
@@ -113,7 +116,12 @@ export class ChiralPeer<Input = never> extends TypedEventEmitter<PeerEvents> imp
     return this.running().node.peerId.toString()
   }
 
-  /** The relays this peer uses (given, or asked from the signaling server's node). */
+  /** The signaling server the peer is registered on or trying now (of several: which one); `undefined` without one. */
+  get signalingUrl (): string | undefined {
+    return this.wsClient?.url
+  }
+
+  /** The relays this peer uses (given, or asked from the signaling servers' nodes). */
   get relays (): string[] {
     return [...this.relayList]
   }
@@ -267,10 +275,10 @@ export class ChiralPeer<Input = never> extends TypedEventEmitter<PeerEvents> imp
     this.release = platform.retain?.()
     this.relayList = init.relays !== undefined && init.relays.length > 0
       ? [...init.relays]
-      : await fetchRelayAddrs(init.signaling!, { browser: platform.browser }, { signal: AbortSignal.any([AbortSignal.timeout(10_000), ...(signal === undefined ? [] : [signal])]) })
+      : await fetchRelayAddrsOfAll(this.signalingUrls, { browser: platform.browser }, { signal: AbortSignal.any([AbortSignal.timeout(10_000), ...(signal === undefined ? [] : [signal])]) })
     this.move({ status: 'starting', step: 'starting the node' })
     // A node on a private network: private addresses are how everyone is reached, public STUN adds nothing.
-    const local = onPrivateNetwork([...(init.signaling === undefined ? [] : [init.signaling]), ...this.relayList])
+    const local = onPrivateNetwork([...this.signalingUrls, ...this.relayList])
     const allowPrivate = init.allowPrivateAddresses ?? local
     const iceServers = init.iceServers ?? (local ? [] : undefined)
     const pathNames = init.paths ?? defaultPaths(init)
@@ -352,17 +360,16 @@ export class ChiralPeer<Input = never> extends TypedEventEmitter<PeerEvents> imp
 
   private buildSignaling (node: ChiralNode): Signaling | undefined {
     if (this.init.signalingMode === 'libp2p') return createLibp2pSignaling({ node })
-    const url = this.init.signaling
-    if (url === undefined) return undefined
+    if (this.signalingUrls.length === 0) return undefined
     const ws = createWebSocketSignaling({
-      url,
+      urls: this.signalingUrls,
       privateKey: this.key!,
       ...(this.platform.WebSocket === undefined ? {} : { WebSocket: this.platform.WebSocket })
     })
     this.wsClient = ws
     this.on(ws, 'state', (e) => {
-      const { status, attempt, delay } = e.detail as { status: PeerEvents['signaling']['detail']['status'], attempt: number, delay?: number }
-      this.safeDispatchEvent('signaling', { detail: { status, attempt, ...(typeof delay === 'number' ? { delay } : {}) } })
+      const { status, attempt, url, delay } = e.detail as WebSocketStateDetail
+      this.safeDispatchEvent('signaling', { detail: { status, attempt, ...(url === undefined ? {} : { url }), ...(typeof delay === 'number' ? { delay } : {}) } })
       this.reportReachability()
     })
     if (this.init.signalingMode !== 'hybrid') return ws
@@ -390,13 +397,16 @@ export class ChiralPeer<Input = never> extends TypedEventEmitter<PeerEvents> imp
 
   private reportReachability (): void {
     const status = this.wsClient?.status
+    const url = this.wsClient?.url
     this.safeDispatchEvent('reachability', {
-      detail: { relayAddresses: this.relayAddresses, ...(status === undefined ? {} : { signaling: status }), direct: this.reachability }
+      detail: { relayAddresses: this.relayAddresses, ...(status === undefined ? {} : { signaling: status }), ...(url === undefined ? {} : { signalingUrl: url }), direct: this.reachability }
     })
   }
 
+  /** Links open the demo on the node the peer is registered on (of several), else on the first. */
   private linkBase (): string | undefined {
-    return this.init.linkBase ?? (this.init.signaling === undefined ? undefined : demoUrlOf(this.init.signaling))
+    const url = (this.wsClient?.status === 'open' ? this.wsClient.url : undefined) ?? this.signalingUrls[0]
+    return this.init.linkBase ?? (url === undefined ? undefined : demoUrlOf(url))
   }
 
   private running (): PeerComponents<Input> {

@@ -1,7 +1,8 @@
 /**
  * Finds the relay multiaddrs of the node that runs a signaling server, when
  * a peer is given none: the node reports its libp2p addresses at `/health`
- * on the signaling server's host and port.
+ * on the signaling server's host and port. With several signaling servers
+ * (instances of one deployment), the relays of every node that answers.
  */
 import { ChiralError } from '@chiral/core'
 import { demoUrlOf } from './share-link.js'
@@ -82,4 +83,38 @@ function networkReason (err: unknown): string {
     if (Array.isArray(e.errors)) queue.push(...e.errors)
   }
   return messages.join(': ')
+}
+
+/** After the first node answered, how long the others may still take, ms. */
+export const DEFAULT_LOOKUP_GRACE = 2000
+
+/**
+ * Asks every signaling URL's node for its relay addresses at once and
+ * resolves with those of all that answered (in URL order, no duplicates).
+ * Once one has answered the others get `grace` ms more: a dead instance
+ * must not hold up the start, one that answers a little later still counts.
+ * Throws the first URL's `RelayLookupError` when none answered.
+ */
+export async function fetchRelayAddrsOfAll (signalingUrls: string[], pick: Omit<RelayPick, 'preferHost'>, options: AbortOptions & { grace?: number } = {}): Promise<string[]> {
+  if (signalingUrls.length === 1) return fetchRelayAddrs(signalingUrls[0]!, pick, options)
+  const controller = new AbortController()
+  const signal = options.signal === undefined ? controller.signal : AbortSignal.any([options.signal, controller.signal])
+  const results: Array<string[] | Error | undefined> = signalingUrls.map(() => undefined)
+  let timer: ReturnType<typeof setTimeout> | undefined
+  await new Promise<void>((resolve) => {
+    let pending = signalingUrls.length
+    signalingUrls.forEach((url, i) => {
+      fetchRelayAddrs(url, pick, { signal })
+        .then((addrs) => {
+          results[i] = addrs
+          timer ??= setTimeout(resolve, options.grace ?? DEFAULT_LOOKUP_GRACE)
+        }, (err: Error) => { results[i] = err })
+        .finally(() => { if (--pending === 0) resolve() })
+    })
+  })
+  clearTimeout(timer)
+  controller.abort()
+  const addrs = [...new Set(results.flatMap((r) => Array.isArray(r) ? r : []))]
+  if (addrs.length > 0) return addrs
+  throw results.find((r): r is Error => r instanceof Error) ?? new RelayLookupError(`None of ${signalingUrls.join(', ')} reported relay addresses`)
 }

@@ -4,7 +4,7 @@ export type { ClientMessage, ServerMessage, ParseResult } from './protocol/messa
 export { CHALLENGE_DOMAIN, challengePayload, signChallenge, verifyChallenge, parsePeerId } from './protocol/auth.js'
 export type { SignedRegistration } from './protocol/auth.js'
 export { WebSocketSignaling, createWebSocketSignaling } from './client/websocket.js'
-export type { WebSocketSignalingInit, WebSocketSignalingEvents } from './client/websocket.js'
+export type { WebSocketSignalingInit, WebSocketSignalingEvents, WebSocketStateDetail } from './client/websocket.js'
 export type { ConnectionState, ConnectionStatus } from './client/connection-state.js'
 export type { WebSocketLike, WebSocketConstructor } from './client/websocket-like.js'
 export { backoffDelay } from './client/backoff.js'

@@ -33,6 +33,8 @@ export type ClientPhase =
 export interface SignalingView {
   status: ConnectionStatus
   attempt: number
+  /** The server registered on or being tried (of several: which one); while backing off, the one tried next. */
+  url?: string
   /** When the next reconnect attempt starts (ms since epoch), while backing off. */
   retryAt?: number
 }
@@ -59,6 +61,8 @@ export class ChiralClient {
   phase = $state<ClientPhase>({ name: 'idle' })
   peerId = $state('')
   relays = $state<string[]>([])
+  /** The signaling servers of the settings, in the order the peer tries them. */
+  signalingUrls = $state<string[]>([])
   signaling = $state<SignalingView>({ status: 'idle', attempt: 0 })
   roomPeers = $state<string[]>([])
   reservations = $state<string[]>([])
@@ -85,6 +89,7 @@ export class ChiralClient {
 
   constructor (settings: DemoSettings) {
     this.settings = settings
+    this.signalingUrls = [...settings.signalingUrls]
   }
 
   async start (): Promise<void> {
@@ -129,8 +134,13 @@ export class ChiralClient {
     this.cleanups.push(this.log.follow(peer), listen(peer, {
       'state': (e) => { this.onState(peer, e.detail) },
       'signaling': (e) => {
-        const { status, attempt, delay } = e.detail
-        this.signaling = { status, attempt, ...(status === 'backing-off' && delay !== undefined ? { retryAt: Date.now() + delay } : {}) }
+        const { status, attempt, url, delay } = e.detail
+        this.signaling = {
+          status,
+          attempt,
+          ...(url === undefined ? {} : { url }),
+          ...(status === 'backing-off' && delay !== undefined ? { retryAt: Date.now() + delay } : {})
+        }
       },
       'reachability': (e) => {
         this.reservations = e.detail.relayAddresses

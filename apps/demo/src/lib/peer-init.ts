@@ -9,7 +9,7 @@ import type { PeerInit } from '@chiral/peer'
  */
 export function peerInitOf (settings: DemoSettings, linkBase: string): PeerInit {
   return {
-    signaling: settings.signalingUrl,
+    signaling: settings.signalingUrls.length === 1 ? settings.signalingUrls[0]! : settings.signalingUrls,
     ...(settings.relays.length > 0 ? { relays: settings.relays } : {}),
     iceServers: iceServersOf(settings.iceServers),
     direct: settings.directConnections,

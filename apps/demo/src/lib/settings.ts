@@ -5,12 +5,16 @@
  */
 
 export interface DemoSettings {
-  /** ws:// or wss:// URL of the signaling server. */
-  signalingUrl: string
+  /**
+   * ws:// or wss:// URLs of the signaling servers, one or several (instances
+   * of one deployment): the peer registers on the first that answers and
+   * moves to the next when it dies.
+   */
+  signalingUrls: string[]
   /**
    * Relay multiaddrs, each ending in `/p2p/<peer id>`. Empty: ask the
-   * signaling server's node (`/health` on the same host) for its WebSocket
-   * addresses.
+   * signaling servers' nodes (`/health` on the same hosts) for their
+   * WebSocket addresses.
    */
   relays: string[]
   /** STUN/TURN URLs; `null` means the transport's defaults. */
@@ -22,6 +26,7 @@ export interface DemoSettings {
 }
 
 export interface BuildEnv {
+  /** One signaling URL, or several separated by commas. */
   VITE_SIGNALING_URL?: string
   VITE_RELAYS?: string
   VITE_ICE_SERVERS?: string
@@ -62,19 +67,19 @@ export function isPrivateHost (host: string): boolean {
 
 /** Defaults from the build environment and the page's location. */
 export function defaultSettings (env: BuildEnv, location: { protocol: string, host: string, hostname: string }): DemoSettings {
-  const signalingUrl = env.VITE_SIGNALING_URL?.trim() !== undefined && env.VITE_SIGNALING_URL.trim() !== ''
-    ? env.VITE_SIGNALING_URL.trim()
-    : sameOriginSignalingUrl(location)
+  const listed = splitList(env.VITE_SIGNALING_URL)
+  const signalingUrls = listed.length > 0 ? listed : [sameOriginSignalingUrl(location)]
   const ice = env.VITE_ICE_SERVERS
   const privateEnv = env.VITE_ALLOW_PRIVATE_ADDRESSES?.trim().toLowerCase()
-  let signalingHost = location.hostname
-  try { signalingHost = new URL(signalingUrl).hostname } catch {}
+  const signalingHosts = signalingUrls.map((u) => {
+    try { return new URL(u).hostname } catch { return location.hostname }
+  })
   return {
-    signalingUrl,
+    signalingUrls,
     relays: splitList(env.VITE_RELAYS),
     iceServers: ice === undefined ? null : /^\s*none\s*$/i.test(ice) ? [] : splitList(ice),
     allowPrivateAddresses: privateEnv === undefined || privateEnv === ''
-      ? isPrivateHost(signalingHost)
+      ? signalingHosts.every(isPrivateHost)
       : /^(1|true|yes|on)$/.test(privateEnv),
     directConnections: true
   }
@@ -91,8 +96,11 @@ export function loadSettings (storage: StorageLike | undefined, defaults: DemoSe
   }
   const strings = (v: unknown): string[] | undefined =>
     Array.isArray(v) && v.every((s) => typeof s === 'string') ? v as string[] : undefined
+  // Settings saved before several URLs were possible hold one, as `signalingUrl`.
+  const legacy = (saved as { signalingUrl?: unknown }).signalingUrl
+  const savedUrls = strings(saved.signalingUrls) ?? (typeof legacy === 'string' ? [legacy] : undefined)
   return {
-    signalingUrl: typeof saved.signalingUrl === 'string' && saved.signalingUrl !== '' ? saved.signalingUrl : defaults.signalingUrl,
+    signalingUrls: savedUrls !== undefined && savedUrls.length > 0 ? savedUrls : defaults.signalingUrls,
     relays: strings(saved.relays) ?? defaults.relays,
     iceServers: saved.iceServers === null ? null : strings(saved.iceServers) ?? defaults.iceServers,
     allowPrivateAddresses: typeof saved.allowPrivateAddresses === 'boolean' ? saved.allowPrivateAddresses : defaults.allowPrivateAddresses,
@@ -111,7 +119,10 @@ export function resetSettings (storage: StorageLike | undefined): void {
 /** Problems a person should fix before saving, in plain words. */
 export function validateSettings (s: DemoSettings): string[] {
   const problems: string[] = []
-  if (!/^wss?:\/\/[^/]+/.test(s.signalingUrl)) problems.push('The signaling server URL must start with ws:// or wss://')
+  if (s.signalingUrls.length === 0) problems.push('Give at least one signaling server URL')
+  for (const u of s.signalingUrls) {
+    if (!/^wss?:\/\/[^/]+/.test(u)) problems.push(`The signaling server URL "${u}" must start with ws:// or wss://`)
+  }
   for (const r of s.relays) {
     if (!r.startsWith('/') || !/\/p2p\/[1-9A-HJ-NP-Za-km-z]+$/.test(r)) problems.push(`Relay "${r}" must be a multiaddr ending in /p2p/<peer id>`)
   }

@@ -6,6 +6,7 @@ import { ping } from '@libp2p/ping'
 import { connectionLiveness } from './connection-liveness.js'
 import { dhtClientMapper } from './dht-contacts.js'
 import { relayKeeper } from './relay-keeper.js'
+import { withRelaySlots } from './relay-slots.js'
 import { DHT_PROTOCOL } from './options.js'
 import type { CommonNodeInit } from './options.js'
 import type { ReachabilityService } from './reachability.js'
@@ -74,9 +75,10 @@ export function commonOptions (init: CommonNodeInit, clientMode: boolean, extraS
   }
 }
 
+/** Listen and announce addresses: the role's defaults, and one relay reservation per configured relay (see `withRelaySlots`). */
 export function addresses (init: CommonNodeInit, defaults: string[]): NonNullable<Libp2pOptions['addresses']> {
   return {
-    listen: init.listen ?? defaults,
+    listen: withRelaySlots(init.listen ?? defaults, init.relays ?? []),
     ...(init.announce === undefined ? {} : { announce: init.announce })
   }
 }

@@ -50,10 +50,16 @@ export interface CommonNodeInit {
   /**
    * Relay / DHT server multiaddrs, each ending in `/p2p/<peer id>`. Peers and
    * browsers keep a connection to each (reconnecting when it drops) and
-   * reserve a relay slot on them.
+   * reserve a relay slot on each relay (one reservation per distinct peer,
+   * when the node listens on `/p2p-circuit`).
    */
   relays?: string[]
-  /** Other DHT nodes to connect to at start, each ending in `/p2p/<peer id>`. */
+  /**
+   * Other DHT nodes, each ending in `/p2p/<peer id>`: dialed at start and kept
+   * connected like relays (dialed again whenever the connection drops), so
+   * servers that list each other form one DHT. The node's own address may be
+   * in the list (one list for every instance) and is skipped.
+   */
   bootstrap?: string[]
   /** DHT protocol id (default `/chiral/kad/1.0.0`). */
   dhtProtocol?: string

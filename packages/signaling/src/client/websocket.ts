@@ -7,6 +7,7 @@ import { signChallenge } from '../protocol/auth.js'
 import { parseServerMessage, toSignal } from '../protocol/messages.js'
 import { backoffDelay } from './backoff.js'
 import { canTransition } from './connection-state.js'
+import { UrlRotation } from './url-rotation.js'
 import { WS_OPEN } from './websocket-like.js'
 import type { SignalingErrorCode } from '../errors.js'
 import type { ServerMessage } from '../protocol/messages.js'
@@ -20,8 +21,14 @@ import type { PrivateKey } from '@libp2p/interface'
 const log = logger('chiral:signaling:websocket')
 
 export interface WebSocketSignalingInit {
-  /** Server URL, e.g. `ws://127.0.0.1:9000/`. */
-  url: string
+  /** Server URL, e.g. `ws://127.0.0.1:9000/`. Give this or `urls` (or both: `url` is tried first). */
+  url?: string
+  /**
+   * Several servers (e.g. each instance of a deployment), tried in order: when
+   * the one in use dies or cannot be reached the client moves to the next at
+   * once, and backs off only after a round over all of them failed.
+   */
+  urls?: string[]
   /** WebSocket constructor (default `globalThis.WebSocket`; in Node pass `ws`'s). */
   WebSocket?: WebSocketConstructor
   /** Register as this key's PeerId, signing the server's challenge. */
@@ -47,10 +54,20 @@ export interface WebSocketSignalingEvents extends SignalingEvents {
   peers: CustomEvent<string[]>
   'peer-joined': CustomEvent<string>
   'peer-left': CustomEvent<string>
-  /** The connection changed state. */
-  state: CustomEvent<{ status: ConnectionStatus, attempt: number, delay?: number, retryAt?: number }>
+  /** The connection changed state; `url` is the server tried or registered on (while backing off: tried next). */
+  state: CustomEvent<WebSocketStateDetail>
   /** The server sent an error frame. */
   'server-error': CustomEvent<{ code: SignalingErrorCode, message: string }>
+}
+
+export interface WebSocketStateDetail {
+  status: ConnectionStatus
+  /** Rounds over the URLs that failed since the last registration. */
+  attempt: number
+  url?: string
+  /** While backing off: until the next attempt, ms, and when it starts (ms since epoch). */
+  delay?: number
+  retryAt?: number
 }
 
 interface Pending {
@@ -63,14 +80,16 @@ interface Pending {
 
 /**
  * A `Signaling` client of the WebSocket signaling server, for browsers and
- * Node. Reconnects on its own until `stop()`, re-registers after each
- * reconnect, and queues a bounded number of messages while disconnected.
- * States and transitions: see `ConnectionState`.
+ * Node. Reconnects on its own until `stop()` (moving between servers when
+ * given several, see `UrlRotation`), re-registers after each reconnect, and
+ * queues a bounded number of messages while disconnected. States and
+ * transitions: see `ConnectionState`.
  */
 export class WebSocketSignaling extends TypedEventEmitter<WebSocketSignalingEvents> implements Signaling {
   readonly id: string
   private state: ConnectionState = { status: 'idle' }
   private readonly WS: WebSocketConstructor
+  private readonly rotation: UrlRotation
   private readonly heartbeatInterval: number
   private readonly connectTimeout: number
   private readonly maxQueue: number
@@ -86,6 +105,9 @@ export class WebSocketSignaling extends TypedEventEmitter<WebSocketSignalingEven
     const WS = init.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket
     if (WS === undefined) throw new InvalidArgumentError('No WebSocket constructor: pass one as init.WebSocket')
     this.WS = WS
+    const urls = [...new Set([...(init.url === undefined ? [] : [init.url]), ...(init.urls ?? [])])]
+    if (urls.length === 0) throw new InvalidArgumentError('No signaling server URL: pass url or urls')
+    this.rotation = new UrlRotation(urls)
     this.id = init.privateKey !== undefined ? peerIdFromPrivateKey(init.privateKey).toString() : (init.id ?? globalThis.crypto.randomUUID())
     this.heartbeatInterval = init.heartbeatInterval ?? 15_000
     this.connectTimeout = init.connectTimeout ?? 10_000
@@ -95,6 +117,17 @@ export class WebSocketSignaling extends TypedEventEmitter<WebSocketSignalingEven
   /** The current lifecycle status. */
   get status (): ConnectionStatus {
     return this.state.status
+  }
+
+  /** Every server URL the client knows, in the order it tries them. */
+  get urls (): string[] {
+    return [...this.rotation.urls]
+  }
+
+  /** The server registered on (status `open`) or being tried; while backing off, the one tried next. */
+  get url (): string | undefined {
+    const s = this.state
+    return s.status === 'connecting' || s.status === 'open' || s.status === 'backing-off' ? s.url : undefined
   }
 
   /** The other members of the room, as last reported. */
@@ -110,6 +143,7 @@ export class WebSocketSignaling extends TypedEventEmitter<WebSocketSignalingEven
       this.safeDispatchEvent('peers', { detail: this.peers })
     }
     this.attempt = 0
+    this.rotation.reset()
     this.heartbeat = setInterval(this.tick, Math.max(50, Math.floor(this.heartbeatInterval / 2)))
     this.connect()
   }
@@ -158,23 +192,25 @@ export class WebSocketSignaling extends TypedEventEmitter<WebSocketSignalingEven
     if (this.state.status === 'backing-off') clearTimeout(this.state.timer)
     this.state = next
     const attempt = next.status === 'connecting' || next.status === 'backing-off' ? next.attempt : 0
-    log('%s → %s (attempt %d)', from, next.status, attempt)
+    const url = next.status === 'connecting' || next.status === 'open' || next.status === 'backing-off' ? { url: next.url } : {}
+    log('%s → %s %s (attempt %d)', from, next.status, url.url ?? '', attempt)
     // While backing off, say when the next attempt starts (for a countdown).
     const retry = next.status === 'backing-off' ? { delay: next.delay, retryAt: Date.now() + next.delay } : {}
-    this.safeDispatchEvent('state', { detail: { status: next.status, attempt, ...retry } })
+    this.safeDispatchEvent('state', { detail: { status: next.status, attempt, ...url, ...retry } })
   }
 
   private connect (): void {
+    const url = this.rotation.current
     let socket: WebSocketLike
     try {
-      socket = new this.WS(this.init.url)
+      socket = new this.WS(url)
     } catch (err) {
-      log.error('cannot create WebSocket %e', err)
-      this.transition({ status: 'connecting', socket: closedSocket, attempt: this.attempt, since: Date.now() })
-      this.backOff()
+      log.error('cannot create WebSocket to %s %e', url, err)
+      this.transition({ status: 'connecting', socket: closedSocket, url, attempt: this.attempt, since: Date.now() })
+      this.failed()
       return
     }
-    this.transition({ status: 'connecting', socket, attempt: this.attempt, since: Date.now() })
+    this.transition({ status: 'connecting', socket, url, attempt: this.attempt, since: Date.now() })
     this.lastHeard = Date.now()
     socket.onmessage = (event: { data: unknown }) => {
       if (this.currentSocket() !== socket) return
@@ -189,8 +225,8 @@ export class WebSocketSignaling extends TypedEventEmitter<WebSocketSignalingEven
     }
     socket.onclose = (event: { code?: number, reason?: string }) => {
       if (this.currentSocket() !== socket) return
-      log('socket closed %d %s', event.code, event.reason)
-      this.backOff()
+      log('socket to %s closed %d %s', url, event.code, event.reason)
+      this.failed()
     }
     socket.onerror = () => {}
   }
@@ -203,7 +239,8 @@ export class WebSocketSignaling extends TypedEventEmitter<WebSocketSignalingEven
       case 'peers':
         if (this.state.status === 'connecting') {
           this.attempt = 0
-          this.transition({ status: 'open', socket })
+          this.rotation.opened()
+          this.transition({ status: 'open', socket, url: this.state.url })
           this.setPeers(m.peers)
           this.flush(socket)
         }
@@ -231,7 +268,7 @@ export class WebSocketSignaling extends TypedEventEmitter<WebSocketSignalingEven
         if (this.state.status === 'connecting') {
           // Registration refused (id-taken, auth-failed, …): try again later.
           this.dropSocket(4002, `registration refused: ${m.code}`)
-          this.backOff()
+          this.failed()
         }
     }
   }
@@ -291,27 +328,39 @@ export class WebSocketSignaling extends TypedEventEmitter<WebSocketSignalingEven
     } catch {}
   }
 
-  private backOff (): void {
+  /**
+   * The server tried or registered on failed: the next URL at once while
+   * the round has one left, else a backoff before the next round.
+   */
+  private failed (): void {
     if (this.state.status === 'stopped' || this.state.status === 'backing-off') return
     this.dropSocket(4003, 'reconnecting')
+    if (this.rotation.fail()) {
+      this.backOff()
+    } else {
+      this.connect()
+    }
+  }
+
+  private backOff (): void {
     const delay = backoffDelay(this.attempt, this.init.reconnect)
     const attempt = this.attempt
     this.attempt++
     const timer = setTimeout(() => {
       if (this.state.status === 'backing-off') this.connect()
     }, delay)
-    this.transition({ status: 'backing-off', attempt, delay, timer })
+    this.transition({ status: 'backing-off', url: this.rotation.current, attempt, delay, timer })
   }
 
   private readonly tick = (): void => {
     const now = Date.now()
     if (this.state.status === 'connecting' && now - this.state.since > this.connectTimeout) {
-      log('connect timed out')
-      this.backOff()
+      log('connect to %s timed out', this.state.url)
+      this.failed()
     } else if (this.state.status === 'open') {
       if (now - this.lastHeard > 2 * this.heartbeatInterval) {
-        log('server silent for two heartbeats')
-        this.backOff()
+        log('server %s silent for two heartbeats', this.state.url)
+        this.failed()
       } else if (now - this.lastHeard >= this.heartbeatInterval && now - this.lastPing >= this.heartbeatInterval && this.state.socket.readyState === WS_OPEN) {
         this.lastPing = now
         this.write(this.state.socket, JSON.stringify({ type: 'ping', ts: now }))
