@@ -26,6 +26,8 @@ export interface BigScenarioInit {
   seed: number
   /** `resume`: reload the downloading page once this many bytes verified. */
   reloadAfterBytes?: number
+  /** Hide OPFS from the downloading page, so it falls back to the in-memory sink (to see the heap check fail). */
+  downloaderWithoutOpfs?: boolean
   demoDir: string
   nodeBundle: string
   workDir: string
@@ -73,6 +75,9 @@ async function main (): Promise<BigScenarioResult> {
     note(`generated ${init.sizeBytes} bytes in the sharing page's OPFS in ${generateMs} ms`)
     const share = await dropShare(a, name)
     const expectedSha256 = generatedSha256(init.sizeBytes, init.seed)
+    if (init.downloaderWithoutOpfs === true) {
+      await b.evaluate(() => { delete (StorageManager.prototype as { getDirectory?: unknown }).getDirectory })
+    }
     let heap: HeapSamples | undefined
     let verifiedAtReload: number | undefined
     let started = Date.now()
@@ -84,8 +89,9 @@ async function main (): Promise<BigScenarioResult> {
         await waitDone(b, 900_000)
         heap = await sampler.stop()
       } else {
-        await b.addInitScript({ content: keepProgressAtUnload })
         await b.goto(share.link)
+        // The link only changed the hash: this document is the one to unload.
+        await b.evaluate(keepProgressAtUnload)
         await b.waitForFunction((bytes) => {
           const p = document.querySelector('[data-testid="progress"]') as HTMLProgressElement | null
           return p !== null && p.value >= bytes
