@@ -93,7 +93,7 @@ describe.skipIf(reason !== undefined)('big downloads into OPFS in headless Chrom
   }, 1_200_000)
 
   it('a download interrupted by a page reload resumes from OPFS: at most one window is fetched again', async () => {
-    const size = 128 * MiB
+    const size = 192 * MiB
     const r = await run({ mode: 'resume', sizeBytes: size, label: 'big-resume', reloadAfterBytes: 24 * MiB }, 600_000)
     const d = r.download
     const atReload = r.verifiedAtReload!
