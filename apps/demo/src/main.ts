@@ -1,3 +1,4 @@
+import { pruneStoredDownloads } from '@chiral/transport'
 import { mount } from 'svelte'
 import App from './App.svelte'
 import { ChiralClient } from './lib/chiral-client.svelte.js'
@@ -13,4 +14,6 @@ const client = new ChiralClient(settings)
 
 mount(App, { target: document.getElementById('app')!, props: { client, shares: new Shares(client), download: new Download(client), settings, defaults, storage } })
 void client.start()
+// Finished downloads an earlier visit stored and never removed (partial ones stay for resuming).
+void pruneStoredDownloads().catch(() => {})
 window.addEventListener('pagehide', () => { void client.stop() })

@@ -68,3 +68,22 @@ export class ContentUnavailableError extends ChiralError {
 export class PathsLostError extends ChiralError {
   static override readonly code = 'paths-lost'
 }
+
+/**
+ * The browser's storage for this site has no room for the file (its quota,
+ * or the device's disk, is full). The part already written stays and a later
+ * fetch resumes from it once space is freed.
+ */
+export class StorageQuotaError extends ChiralError {
+  static override readonly code = 'storage-quota-exceeded'
+}
+
+/**
+ * The browser's file storage cannot be used here (no origin private file
+ * system, e.g. outside a secure context or in some private windows; no
+ * worker; the file is open in another tab). The default browser sink then
+ * keeps the file in memory instead.
+ */
+export class StorageUnavailableError extends ChiralError {
+  static override readonly code = 'storage-unavailable'
+}

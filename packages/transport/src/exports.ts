@@ -14,7 +14,7 @@ export type { MessageQueueInit } from './channels/message-queue.js'
 // Errors
 export {
   ChannelClosedError, ContentNotFoundError, ContentUnavailableError, NoDirectConnectionError, PathDialError, PathsLostError, PeerGoneError,
-  ProviderMisbehavedError, TransferProtocolError
+  ProviderMisbehavedError, StorageQuotaError, StorageUnavailableError, TransferProtocolError
 } from './errors.js'
 
 // Paths
@@ -80,5 +80,6 @@ export type { RTCPeerConnectionConstructor } from './webrtc/peer-connection.js'
 // Sinks
 export { blobSink } from './sinks/blob-sink.js'
 export type { BlobSinkInit } from './sinks/blob-sink.js'
+export { fallbackSink } from './sinks/fallback-sink.js'
 export { MAX_FILE_NAME_BYTES, sanitizeFileName } from './sinks/file-name.js'
 export type { SinkOutput, TransferSink } from './sinks/sink.js'

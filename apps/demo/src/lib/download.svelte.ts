@@ -8,11 +8,20 @@
  * The peer's events cover every fetch: only those of the running download
  * (its content id, while it is the current one) count here.
  *
- *   idle ──start(cid)──► finding ──first dial──► transferring ──► verified
+ * The transport writes the file into the origin private file system (a
+ * disk-backed File; in memory where OPFS is missing): a reload mid-transfer
+ * and the same link again resume from what is there. The stored file goes
+ * once it is saved through the file picker, or when the person removes the
+ * download or starts another one.
+ *
+ *   idle ──start(cid)──► finding ──first dial──► transferring ──► verified ──saveAs()──► verified (savedAs)
  *                           └───────────────────────┴──────────► failed (plain words)
+ *   any ──remove()──► idle
  */
 import { contentIdOf } from '@chiral/peer'
+import { removeStoredDownload } from '@chiral/transport'
 import { explainError } from './format.js'
+import { saveToPickedFile } from './save-file.js'
 import { listen } from './peer-listeners.js'
 import type { ChiralClient } from './chiral-client.svelte.js'
 import type { TransferMethod } from '@chiral/core'
@@ -35,7 +44,17 @@ export type DownloadState =
     /** Paths that came up (and maybe went down again), with their setup times. */
     paths: LivePath[]
   }
-  | { name: 'verified', cid: string, result: FetchResult, url: string, switches: TransferMethod[] }
+  | {
+    name: 'verified'
+    cid: string
+    result: FetchResult
+    url: string
+    switches: TransferMethod[]
+    /** Set once saved through the file picker (the stored copy is gone then). */
+    savedAs?: string
+    /** Saving through the file picker, or why it failed. */
+    saving?: 'running' | { error: string }
+  }
   | { name: 'failed', cid: string, title: string, detail: string }
 
 /** A path to a provider as the transport reported it during the download. */
@@ -59,7 +78,7 @@ export class Download {
   /** Starts downloading `input` (a content id or a share link); cancels any running download. */
   async start (input: string): Promise<void> {
     this.cancel()
-    this.release()
+    await this.release()
     let cid: string
     try {
       cid = contentIdOf(input)
@@ -97,9 +116,53 @@ export class Download {
     this.controller = undefined
   }
 
-  /** Frees the last download's Blob URL. */
-  release (): void {
-    if (this.state.name === 'verified') URL.revokeObjectURL(this.state.url)
+  /** Cancels the download and deletes what it stored (a partial file too). */
+  async remove (): Promise<void> {
+    const s = this.state
+    this.cancel()
+    this.state = { name: 'idle' }
+    if (s.name === 'verified') {
+      URL.revokeObjectURL(s.url)
+    } else if (s.name === 'idle') {
+      return
+    }
+    // A cancelled transfer lets go of its file a moment later.
+    for (let attempt = 0; attempt < 10; attempt++) {
+      if (await removeStoredDownload(s.cid).catch(() => false)) return
+      await new Promise((resolve) => setTimeout(resolve, 200))
+    }
+  }
+
+  /**
+   * Streams the verified file into a file the person picks
+   * (`showSaveFilePicker`, where the browser has it), then deletes the stored copy.
+   */
+  async saveAs (): Promise<void> {
+    const s = this.state
+    if (s.name !== 'verified' || s.saving === 'running' || s.result.blob === undefined) return
+    const update = (patch: Partial<Extract<DownloadState, { name: 'verified' }>>): void => {
+      if (this.state.name === 'verified' && this.state.url === s.url) this.state = { ...this.state, ...patch }
+    }
+    update({ saving: 'running' })
+    try {
+      const name = await saveToPickedFile(s.result.blob, s.result.name)
+      if (name === undefined) {
+        update({ saving: undefined })
+        return
+      }
+      update({ saving: undefined, savedAs: name })
+      await this.release()
+    } catch (err) {
+      update({ saving: { error: explainError(err).title } })
+    }
+  }
+
+  /** Frees the last download's Blob URL and the file it stored. */
+  async release (): Promise<void> {
+    const s = this.state
+    if (s.name !== 'verified') return
+    URL.revokeObjectURL(s.url)
+    await removeStoredDownload(s.cid).catch(() => {})
   }
 
   /** Follows the peer's events for this download (`cid`, while `controller` is the current one). */

@@ -56,6 +56,8 @@ export function explainError (err: unknown): { title: string, detail: string } {
     'paths-lost': 'Every connection to the peer broke and none came back in time (network change, relay restart?). Fetch again: the verified part is kept.',
     'channel-closed': 'The connection to the peer closed before the download finished.',
     'transfer-protocol-error': 'The peer answered with something this app does not understand (different version?).',
+    'storage-quota-exceeded': 'Not enough storage space in this browser for the file: free some disk space (or remove other downloads) and open the link again; the part already downloaded is kept.',
+    'storage-unavailable': 'This browser does not let the page store the file (private window? another tab using it?).',
     aborted: 'Cancelled.',
     AbortError: 'Cancelled.',
     'not-started': 'The app is still starting (or could not start): check the Network page.',

@@ -51,7 +51,7 @@ export interface FetchOptions extends AbortOptions {
   providers?: Array<PeerTarget | ProviderInfo>
   /** Channels already open to providers; used alongside `providers`. */
   channels?: MessageChannel[]
-  /** Where verified chunks go (default: a file in `destination` in Node, else a Blob). */
+  /** Where verified chunks go (default: a file in `destination` in Node, else a Blob; browsers: a File in OPFS, else in memory). */
   sink?: TransferSink
   /** Chunks in flight per channel for this fetch. */
   window?: number

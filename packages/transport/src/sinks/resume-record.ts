@@ -1,11 +1,14 @@
-import { readFile, rename, writeFile } from 'node:fs/promises'
+import { chunkLength } from '@chiral/core'
+import { fromString } from 'uint8arrays/from-string'
+import { toString } from 'uint8arrays/to-string'
 import { TRANSFER_PROTOCOL } from '../protocol/constants.js'
 import type { Manifest } from '@chiral/core'
 
 /**
- * What sits beside a `.part` file so a later fetch can resume: which content
- * it holds and which chunks were verified and written. Small JSON (the
- * chunk set is a base64 bitfield: 128 bytes for a 1 GiB file).
+ * What sits beside a partly written file so a later fetch can resume: which
+ * content it holds and which chunks were verified and written. Small JSON
+ * (the chunk set is a base64 bitfield: 128 bytes for a 1 GiB file). Node
+ * keeps it in `<name>.part.json`, browsers in the origin private file system.
  */
 export interface ResumeRecord {
   version: 1
@@ -15,7 +18,7 @@ export interface ResumeRecord {
   size: number
   chunkSize: number
   chunks: number
-  /** Base64 bitfield, bit `i` (MSB first) set when chunk `i` is in the `.part` file. */
+  /** Base64 (padded) bitfield, bit `i` (MSB first) set when chunk `i` is in the file. */
   verified: string
   updatedAt: string
 }
@@ -41,30 +44,52 @@ export function recordFor (manifest: Manifest, bits: ChunkBits): ResumeRecord {
     size: manifest.size,
     chunkSize: manifest.chunkSize,
     chunks: manifest.chunks.length,
-    verified: Buffer.from(bits.bits).toString('base64'),
+    verified: toString(bits.bits, 'base64pad'),
     updatedAt: new Date().toISOString()
   }
 }
 
-/** Reads a record; undefined when absent, unreadable or not for this manifest. */
-export async function readResumeRecord (path: string, manifest: Manifest): Promise<ChunkBits | undefined> {
+/** Parses a record's JSON text; undefined when it is not a well-formed record. */
+export function parseResumeRecord (text: string): ResumeRecord | undefined {
   let value: unknown
   try {
-    value = JSON.parse(await readFile(path, 'utf8'))
+    value = JSON.parse(text)
   } catch {
     return undefined
   }
-  const r = value as Partial<ResumeRecord>
-  if (r == null || r.version !== 1 || r.cid !== manifest.cid.toString() || r.size !== manifest.size ||
-    r.chunkSize !== manifest.chunkSize || r.chunks !== manifest.chunks.length || typeof r.verified !== 'string') {
+  const r = value as Partial<ResumeRecord> | null
+  if (r == null || typeof r !== 'object' || r.version !== 1 || typeof r.cid !== 'string' || typeof r.name !== 'string' ||
+    !Number.isSafeInteger(r.size) || !Number.isSafeInteger(r.chunkSize) || !Number.isSafeInteger(r.chunks) ||
+    typeof r.verified !== 'string') {
     return undefined
   }
-  return new ChunkBits(manifest.chunks.length, Buffer.from(r.verified, 'base64'))
+  return r as ResumeRecord
 }
 
-/** Writes a record atomically (temporary file, then rename). */
-export async function writeResumeRecord (path: string, record: ResumeRecord): Promise<void> {
-  const tmp = `${path}.tmp`
-  await writeFile(tmp, JSON.stringify(record))
-  await rename(tmp, path)
+/** The chunks a record claims, when it describes exactly this manifest's content. */
+export function claimedChunks (record: ResumeRecord | undefined, manifest: Manifest): ChunkBits | undefined {
+  if (record == null || record.cid !== manifest.cid.toString() || record.size !== manifest.size ||
+    record.chunkSize !== manifest.chunkSize || record.chunks !== manifest.chunks.length) {
+    return undefined
+  }
+  try {
+    return new ChunkBits(manifest.chunks.length, fromString(record.verified, 'base64pad'))
+  } catch {
+    return undefined
+  }
+}
+
+/** Bytes of the file a record says are verified (the last chunk may be short). */
+export function verifiedBytesOf (record: ResumeRecord): number {
+  let bits: ChunkBits
+  try {
+    bits = new ChunkBits(record.chunks, fromString(record.verified, 'base64pad'))
+  } catch {
+    return 0
+  }
+  let bytes = 0
+  for (let i = 0; i < record.chunks; i++) {
+    if (bits.has(i)) bytes += chunkLength(record, i)
+  }
+  return bytes
 }
