@@ -17,9 +17,8 @@ import { join } from 'node:path'
 import { DEFAULT_CHUNK_SIZE } from '@chiral/core'
 import { DEFAULT_WINDOW } from '@chiral/transport'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { findChromium } from './support/chromium.js'
+import { browserTestsUnavailable } from './support/browser-tests.js'
 import { buildDemo, NODE_BUNDLE, REPO } from './support/demo-build.js'
-import { netnsUnavailable } from './support/netns.js'
 import { runInNetns } from './support/netns-script.js'
 import type { BigScenarioInit, BigScenarioResult } from './big-scenario.js'
 
@@ -29,14 +28,7 @@ const SHOTS = join(REPO, '.artifacts', 'screenshots')
 const DEMO_DIR = join(WORK, 'demo')
 const SCRIPT = join(REPO, 'test', 'browser', 'big-scenario.ts')
 
-async function skipReason (): Promise<string | undefined> {
-  const ns = await netnsUnavailable()
-  if (ns !== undefined) return ns
-  if (findChromium() === undefined) return 'Chromium is not installed (apt-get install chromium; scripts/setup.sh does it as root)'
-  return undefined
-}
-
-const reason = await skipReason()
+const reason = await browserTestsUnavailable()
 if (reason !== undefined) console.warn(`[browser big-download.spec] skipped: ${reason}`)
 
 async function run (init: Pick<BigScenarioInit, 'mode' | 'sizeBytes' | 'label' | 'reloadAfterBytes'>, timeoutMs: number): Promise<BigScenarioResult> {

@@ -19,6 +19,7 @@ import { startChiralNode } from './support/node-process.js'
 import { dropShare, generatedSha256, generateOpfsFile, sampleHeap, sha256OfFile } from './support/opfs-pages.js'
 import type { DroppedShare, HeapSamples } from './support/opfs-pages.js'
 import type { Browser, Page } from 'playwright-core'
+import { reportScenario } from './support/browser-tests.js'
 
 export interface BigScenarioInit {
   mode: 'heap' | 'resume'
@@ -150,10 +151,4 @@ async function waitDone (page: Page, timeout: number): Promise<void> {
   }
 }
 
-main().then((result) => {
-  process.stdout.write(JSON.stringify(result) + '\n')
-  process.exit(0)
-}, (err: Error) => {
-  process.stderr.write(`${err.stack ?? String(err)}\n${log.join('\n')}\n`)
-  process.exit(1)
-})
+reportScenario(main, log)

@@ -18,13 +18,12 @@
  * process (scenario.ts) that prints a JSON result asserted here.
  */
 import { existsSync, mkdirSync, rmSync } from 'node:fs'
-import { spawn } from 'node:child_process'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { findChromium } from './support/chromium.js'
+import { browserTestsUnavailable } from './support/browser-tests.js'
 import { buildBundles } from '../cli/support.js'
 import { buildDemo, NODE_BUNDLE, REPO } from './support/demo-build.js'
-import { createBrowserNetns, netnsUnavailable } from './support/netns.js'
+import { runInNetns } from './support/netns-script.js'
 import type { ScenarioInit, ScenarioResult } from './scenario.js'
 
 const SIZE = 16 * 1024 * 1024
@@ -33,14 +32,7 @@ const SHOTS = join(REPO, '.artifacts', 'screenshots')
 const DEMO_DIR = join(WORK, 'demo')
 const SCRIPT = join(REPO, 'test', 'browser', 'scenario.ts')
 
-async function skipReason (): Promise<string | undefined> {
-  const ns = await netnsUnavailable()
-  if (ns !== undefined) return ns
-  if (findChromium() === undefined) return 'Chromium is not installed (apt-get install chromium; scripts/setup.sh does it as root)'
-  return undefined
-}
-
-const reason = await skipReason()
+const reason = await browserTestsUnavailable()
 if (reason !== undefined) console.warn(`[browser demo.spec] skipped: ${reason}`)
 
 /** `webrtc up 40 ms, relay up 25 ms`: the raced paths' outcomes. */
@@ -50,29 +42,8 @@ function setupTimes (reports: Array<{ path: string, status: string, setupMs?: nu
 
 /** Runs one scenario in a fresh namespace, always deleting it. */
 async function runScenario (init: Omit<ScenarioInit, 'sizeBytes' | 'demoDir' | 'nodeBundle' | 'workDir' | 'screenshotsDir'>, size = SIZE): Promise<ScenarioResult> {
-  const ns = await createBrowserNetns()
-  const workDir = join(WORK, init.label)
-  rmSync(workDir, { recursive: true, force: true })
-  try {
-    const full: ScenarioInit = { ...init, sizeBytes: size, demoDir: DEMO_DIR, nodeBundle: NODE_BUNDLE, workDir, screenshotsDir: SHOTS }
-    const child = spawn('ip', ['netns', 'exec', ns.name, process.execPath, '--conditions=source', '--import', 'tsx', SCRIPT, JSON.stringify(full)], {
-      cwd: REPO,
-      stdio: ['ignore', 'pipe', 'pipe']
-    })
-    let out = ''
-    let err = ''
-    child.stdout.on('data', (d: Buffer) => { out += d.toString() })
-    child.stderr.on('data', (d: Buffer) => { err = (err + d.toString()).slice(-20_000) })
-    const timer = setTimeout(() => { child.kill('SIGKILL') }, 170_000)
-    const code = await new Promise<number | null>((resolve) => { child.once('close', resolve) })
-    clearTimeout(timer)
-    const line = out.split('\n').reverse().find((l) => l.startsWith('{'))
-    if (code !== 0 || line === undefined) throw new Error(`scenario ${init.label} failed (exit ${String(code)}):\n${err}\n${out.slice(-4000)}`)
-    return JSON.parse(line) as ScenarioResult
-  } finally {
-    await ns.delete()
-    rmSync(workDir, { recursive: true, force: true })
-  }
+  const full: ScenarioInit = { ...init, sizeBytes: size, demoDir: DEMO_DIR, nodeBundle: NODE_BUNDLE, workDir: join(WORK, init.label), screenshotsDir: SHOTS }
+  return runInNetns<ScenarioResult>(SCRIPT, full, 170_000)
 }
 
 // One retry: in about 1 run of 10 a page finds no provider on the DHT (a known

@@ -20,6 +20,7 @@ import type { ChiralNodeProcess } from './support/node-process.js'
 import type { CliPeer } from './support/cli-peer.js'
 import type { DownloadOutcome, PathRow, ShareOutcome } from './support/demo-pages.js'
 import type { Browser, Page } from 'playwright-core'
+import { reportScenario } from './support/browser-tests.js'
 
 export interface ScenarioInit {
   /** Who shares and who downloads: two pages, or the `chiral` command and a page. */
@@ -191,10 +192,4 @@ async function openOnline (browser: Browser, node: ChiralNodeProcess, hash: stri
   return page
 }
 
-main().then((result) => {
-  process.stdout.write(JSON.stringify(result) + '\n')
-  process.exit(0)
-}, (err: Error) => {
-  process.stderr.write(`${err.stack ?? String(err)}\n${log.join('\n')}\n`)
-  process.exit(1)
-})
+reportScenario(main, log)
