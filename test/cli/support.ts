@@ -5,7 +5,6 @@
 import { execFile, spawn } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { createReadStream, existsSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { startChiralNode } from '../browser/support/node-process.js'
@@ -119,14 +118,8 @@ export async function sha256File (path: string): Promise<string> {
   return hash.digest('hex')
 }
 
-/** A loopback port nobody listens on (bound, then closed). */
-export async function closedPort (): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => { server.listen(0, '127.0.0.1', resolve) })
-  const { port } = server.address() as { port: number }
-  await new Promise<void>((resolve) => { server.close(() => { resolve() }) })
-  return port
-}
+/** A loopback port nobody listens on. */
+export { freePort as closedPort } from '../support/free-port.js'
 
 /** stdout's lines as JSON events (throws on a line that is not JSON). */
 export function jsonEvents (stdout: string): Array<Record<string, unknown> & { event: string }> {

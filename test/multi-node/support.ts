@@ -5,22 +5,9 @@
  */
 import { createHash } from 'node:crypto'
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { generateKeyPair, privateKeyToProtobuf } from '@libp2p/crypto/keys'
-
-/** A TCP port free on 127.0.0.1 right now (the OS's pick, released at once). */
-export async function freePort (): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address()
-      const port = typeof address === 'object' && address !== null ? address.port : 0
-      server.close(() => { resolve(port) })
-    })
-  })
-}
+export { freePort } from '../support/free-port.js'
 
 /** Writes a new node key where `startChiralNode` looks for it (`<workDir>/node.key`); returns its peer id. */
 export async function writeNodeKey (workDir: string): Promise<string> {

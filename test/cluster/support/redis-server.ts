@@ -5,10 +5,11 @@
  */
 import { spawn, spawnSync } from 'node:child_process'
 import { existsSync, mkdtempSync, rmSync } from 'node:fs'
-import { createServer, connect } from 'node:net'
+import { connect } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { ChildProcess } from 'node:child_process'
+import { freePort } from '../../support/free-port.js'
 
 const CANDIDATES = ['/usr/bin/redis-server', '/usr/local/bin/redis-server']
 
@@ -17,18 +18,6 @@ export function findRedisServer (): { ok: true, path: string } | { ok: false, re
   const path = CANDIDATES.find((p) => existsSync(p)) ?? spawnSync('sh', ['-c', 'command -v redis-server'], { encoding: 'utf8' }).stdout.trim()
   if (path === '') return { ok: false, reason: 'redis-server is not installed (apt-get install redis-server; scripts/setup.sh does it as root)' }
   return { ok: true, path }
-}
-
-export async function freePort (): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address()
-      const port = typeof address === 'object' && address !== null ? address.port : 0
-      server.close(() => { resolve(port) })
-    })
-  })
 }
 
 export class TestRedis {
