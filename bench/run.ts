@@ -31,7 +31,7 @@ const BENCHMARKS: Benchmark[] = [
   { name: 'relay-throughput', script: 'relay-throughput.ts', args: ['128', '256', '3'], what: 'transfer protocol over the relay vs a bare relayed stream; receiver RSS' },
   { name: 'webrtc-datachannel', script: 'webrtc-datachannel.ts', args: ['64', '3'], what: 'raw node-datachannel vs Chiral\'s DataChannel channel' },
   { name: 'manifest', script: 'manifest.ts', args: ['512'], what: 'manifest hashing MB/s and peak RSS for a streamed file' },
-  { name: 'signaling-load', script: 'signaling-load.ts', args: ['10000', '1000', '10'], what: 'signaling clients per GiB of RSS, route latency' }
+  { name: 'signaling-load', script: 'signaling-load.ts', args: ['18000', '2000', '10', '21000'], what: 'signaling server vs a bare ws router (RSS per client), route latency, two instances sharing Redis vs one (clients held, latency across instances)' }
 ]
 
 const here = (file: string): string => fileURLToPath(new URL(file, import.meta.url))

@@ -1,102 +1,197 @@
 /**
- * Signaling server capacity and latency.
+ * Signaling server memory, latency and capacity, in one run of three phases.
+ * Every server runs in its own process; clients are spread over child
+ * processes of at most 5,000 each (a process holds at most ~19,900 sockets
+ * here: the open-file limit).
  *
- * Starts the signaling server in its own process, connects and registers
- * `clients` WebSocket clients spread over child processes (5,000 each: a
- * process holds at most ~19,900 sockets here), then
- *   1. reports the server's RSS per connected client and extrapolates how many
- *      concurrent clients fit in 1 GiB of RSS;
- *   2. sends offers between 100 client pairs at a fixed total rate while all
- *      clients stay connected, and reports route latency p50/p99 (sender and
- *      receiver live in one process, so one clock times both ends).
+ *   1. bare: a bare `ws` router (register by id, forward `{to}` frames to that
+ *      socket; no validation, no auth, no rate limit, no rooms) holding
+ *      `clients` clients: its RSS per client, and its route latency for
+ *      reference.
+ *   2. one: one signaling server (`createSignalingServer`) holding the same
+ *      `clients`: RSS per client (goal ≤ 1.5× the bare router's) and route
+ *      latency p50/p99 at `rate` msg/s with all of them connected (goal p99
+ *      < 20 ms); then pushed to `capacity` clients: how many it holds.
+ *   3. two: two signaling servers sharing one redis-server (started here on
+ *      a free loopback port, stopped after; `redisCluster`), pushed to
+ *      2 × `capacity` clients, every client process alternating between the
+ *      instances: how many they hold (goal ≥ 1.8× one instance) and route
+ *      latency between clients of different instances at `rate` msg/s (goal
+ *      p99 < 20 ms).
  *
- *   pnpm bench bench/signaling-load.ts [clients=10000] [rate=1000 msg/s] [seconds=10]
+ *   pnpm bench bench/signaling-load.ts [clients=18000] [rate=2000 msg/s] [seconds=10] [capacity=21000]
  *
- * One server process tops out near 19,900 clients (the per-process open-file
- * limit), whatever its memory.
+ * The servers set no `maxClients` below what the machine allows, so what one
+ * process holds is decided by its open-file limit (`ulimit -n`). Latency is
+ * timed by one clock: sender and receiver live in one client process. Server
+ * RSS is read from /proc (Linux) after a full GC, once per client process;
+ * per client it is marginal (growth from the first client process to the
+ * last, so the heap's warm-up, which a fresh process pays and one that
+ * loaded more code at start-up has already paid, is left out) and all-in
+ * ((loaded − idle) ÷ registered). Clients beyond ~28,000 per server port run
+ * out of loopback ephemeral ports.
  */
 import { fork } from 'node:child_process'
-import { once } from 'node:events'
+import { readFileSync } from 'node:fs'
+import { connect } from 'node:net'
 import { fileURLToPath } from 'node:url'
-import { WebSocket } from 'ws'
+import { getHeapStatistics } from 'node:v8'
+import { WebSocket, WebSocketServer } from 'ws'
 import type { ChildProcess } from 'node:child_process'
+import { printReport } from './support/report.js'
 
 const PER_PROCESS = Number(process.env.CLIENTS_PER_PROCESS ?? 5000)
 const PAIRS = 100
+/** Connections a server accepts at most: higher than a process can hold, so the open-file limit decides. */
+const NO_CAP = 1_000_000
 const self = fileURLToPath(import.meta.url)
+/** Every process this one started, so a failed run leaves none behind. */
+const started: ChildProcess[] = []
+
+interface ServerStats { registered: number, clients: number, heapUsed: number, cluster?: string }
+interface LatencyResult { samples: number[], sent: number, lost: number, errors: number, pairs: number, crossInstance: number }
 
 type Msg =
   | { kind: 'port', port: number }
-  | { kind: 'memory', rss: number, heapUsed: number, clients: number, registered: number }
-  | { kind: 'ready', connected: number, failed: number }
-  | { kind: 'latency', samples: number[], sent: number, lost: number }
+  | ({ kind: 'stats' } & ServerStats)
+  | { kind: 'ready', connected: number, failed: number, perUrl: number[] }
+  | ({ kind: 'latency' } & LatencyResult)
 
 function child (role: string, args: string[]): ChildProcess {
-  return fork(self, [role, ...args], {
+  const proc = fork(self, [role, ...args], {
     execArgv: ['--conditions=source', '--import', 'tsx', '--expose-gc'],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc']
   })
+  started.push(proc)
+  return proc
 }
 
+/** The next IPC message of `kind` from `proc`; rejects if the process exits first. */
 async function next<T extends Msg['kind']> (proc: ChildProcess, kind: T): Promise<Extract<Msg, { kind: T }>> {
-  for (;;) {
-    const [m] = await once(proc, 'message') as [Msg]
-    if (m.kind === kind) return m as Extract<Msg, { kind: T }>
-  }
+  return new Promise((resolve, reject) => {
+    const onMessage = (m: Msg): void => {
+      if (m.kind !== kind) return
+      cleanup()
+      resolve(m as Extract<Msg, { kind: T }>)
+    }
+    const onExit = (code: number | null, signal: string | null): void => {
+      cleanup()
+      reject(new Error(`process ${proc.pid ?? '?'} exited (${code ?? signal ?? '?'}) before "${kind}"`))
+    }
+    const cleanup = (): void => { proc.off('message', onMessage); proc.off('exit', onExit) }
+    proc.on('message', onMessage)
+    proc.once('exit', onExit)
+  })
 }
 
-// ── server process ──────────────────────────────────────────────────────────
-async function serverMain (): Promise<void> {
-  const { createSignalingServer } = await import('@chiral/signaling')
-  const server = createSignalingServer({ port: 0, host: '127.0.0.1', maxClients: 19_500 })
-  await server.start()
-  process.send!({ kind: 'port', port: server.address()!.port })
+// ── server processes ────────────────────────────────────────────────────────
+/** Answers `stats?` (after a full GC) and `stop` over IPC. */
+function serve (port: number, stats: () => Omit<ServerStats, 'heapUsed'>, stop: () => Promise<void>): void {
+  process.send!({ kind: 'port', port })
   process.on('message', (m: { kind: string }) => {
-    if (m.kind === 'memory?') {
+    if (m.kind === 'stats?') {
       ;(globalThis as { gc?: () => void }).gc?.()
-      const s = server.stats()
-      process.send!({ kind: 'memory', rss: process.memoryUsage().rss, heapUsed: process.memoryUsage().heapUsed, clients: s.clients, registered: s.registered })
+      // Not process.memoryUsage(): reading RSS opens a file, which fails at the open-file limit.
+      process.send!({ kind: 'stats', ...stats(), heapUsed: getHeapStatistics().used_heap_size })
     } else if (m.kind === 'stop') {
-      void server.stop().then(() => process.exit(0))
+      void stop().finally(() => process.exit(0))
     }
   })
 }
 
-// ── client process ──────────────────────────────────────────────────────────
+async function signalingMain (redisUrl: string | undefined, instanceId: string | undefined): Promise<void> {
+  const { createSignalingServer, redisCluster } = await import('@chiral/signaling')
+  const server = createSignalingServer({
+    port: 0,
+    host: '127.0.0.1',
+    maxClients: NO_CAP,
+    ...(redisUrl === undefined ? {} : { cluster: redisCluster({ url: redisUrl, ...(instanceId === undefined ? {} : { instanceId }) }) })
+  })
+  await server.start()
+  serve(server.address()!.port, () => {
+    const s = server.stats()
+    const c = server.clusterStatus()
+    return { registered: s.registered, clients: s.clients, ...(c.mode === 'redis' ? { cluster: c.state } : {}) }
+  }, async () => server.stop())
+}
+
+/** The baseline: a bare `ws` router. Registers by id and forwards `{to}` frames as they are. */
+async function bareMain (): Promise<void> {
+  const byId = new Map<string, WebSocket>()
+  let clients = 0
+  const wss = new WebSocketServer({ port: 0, host: '127.0.0.1', perMessageDeflate: false, clientTracking: false })
+  await new Promise<void>((resolve) => { wss.once('listening', resolve) })
+  wss.on('connection', (ws) => {
+    clients++
+    let id: string | undefined
+    // The same opening as the signaling server, so one client serves both.
+    ws.send('{"type":"challenge"}')
+    ws.on('message', (data) => {
+      const text = data.toString()
+      let m: { type?: string, clientId?: string, to?: string }
+      try { m = JSON.parse(text) as typeof m } catch { return }
+      if (m.type === 'register' && typeof m.clientId === 'string') {
+        id = m.clientId
+        byId.set(id, ws)
+        ws.send('{"type":"peers","peers":[]}')
+      } else if (typeof m.to === 'string') {
+        byId.get(m.to)?.send(text)
+      }
+    })
+    ws.on('error', () => {})
+    ws.on('close', () => {
+      clients--
+      if (id !== undefined && byId.get(id) === ws) byId.delete(id)
+    })
+  })
+  const address = wss.address()
+  serve(typeof address === 'object' && address !== null ? address.port : 0, () => ({ registered: byId.size, clients }), async () => {})
+}
+
+// ── client processes ────────────────────────────────────────────────────────
+interface Client { ws: WebSocket, id: string, url: number }
+
 /** Rooms of 20: every join sends a delta to each member, so one huge room is O(n²). */
 function roomOf (id: string): string {
   const [prefix, n] = id.split('-') as [string, string]
   return `${prefix}-r${Math.floor(Number(n) / 20)}`
 }
 
-async function clientsMain (url: string, prefix: string, count: number): Promise<void> {
-  const sockets: Array<{ ws: WebSocket, id: string }> = []
+/** Connects and registers `count` clients, client j to `urls[j % urls.length]`. */
+async function clientsMain (urls: string[], prefix: string, count: number): Promise<void> {
+  const sockets: Client[] = []
   let failed = 0
-  const open = async (id: string): Promise<WebSocket | undefined> => {
-    const ws = new WebSocket(url, { perMessageDeflate: false })
+  const open = async (id: string, url: number): Promise<Client | undefined> => {
+    const ws = new WebSocket(urls[url]!, { perMessageDeflate: false })
     try {
       await new Promise<void>((resolve, reject) => {
         const timer = setTimeout(() => { reject(new Error('timeout')) }, 30_000)
+        const fail = (err: Error): void => { clearTimeout(timer); reject(err) }
         ws.on('message', (data) => {
           const m = JSON.parse(data.toString()) as { type: string }
           if (m.type === 'challenge') ws.send(JSON.stringify({ type: 'register', clientId: id, room: roomOf(id) }))
-          else if (m.type === 'peers') { clearTimeout(timer); resolve() } else if (m.type === 'error') { clearTimeout(timer); reject(new Error(JSON.stringify(m))) }
+          else if (m.type === 'peers') { clearTimeout(timer); resolve() } else if (m.type === 'error') fail(new Error(JSON.stringify(m)))
         })
-        ws.on('error', (err) => { clearTimeout(timer); reject(err) })
+        ws.on('error', fail)
+        ws.on('close', () => { fail(new Error('closed')) })
       })
       ws.removeAllListeners('message')
-      return ws
+      ws.removeAllListeners('close')
+      return { ws, id, url }
     } catch {
       failed++
+      ws.removeAllListeners()
+      ws.on('error', () => {})
       ws.terminate()
       return undefined
     }
   }
   for (let i = 0; i < count; i += 250) {
-    const batch = await Promise.all(Array.from({ length: Math.min(250, count - i) }, async (_, j) => open(`${prefix}-${i + j}`)))
-    batch.forEach((ws, j) => { if (ws !== undefined) sockets.push({ ws, id: `${prefix}-${i + j}` }) })
+    const batch = await Promise.all(Array.from({ length: Math.min(250, count - i) }, async (_, j) => open(`${prefix}-${i + j}`, (i + j) % urls.length)))
+    for (const c of batch) if (c !== undefined) sockets.push(c)
   }
-  process.send!({ kind: 'ready', connected: sockets.length, failed })
+  const perUrl = urls.map((_, u) => sockets.filter((c) => c.url === u).length)
+  process.send!({ kind: 'ready', connected: sockets.length, failed, perUrl })
   process.on('message', (m: { kind: string, rate?: number, seconds?: number }) => {
     if (m.kind === 'latency?') void latency(sockets, m.rate!, m.seconds!)
     else if (m.kind === 'stop') {
@@ -106,107 +201,310 @@ async function clientsMain (url: string, prefix: string, count: number): Promise
   })
 }
 
-/** Pairs sockets 2k → 2k+1 and sends `rate` offers/s in total for `seconds`. */
-async function latency (sockets: Array<{ ws: WebSocket, id: string }>, rate: number, seconds: number): Promise<void> {
-  const pairs = Math.min(PAIRS, Math.floor(sockets.length / 2))
+/**
+ * Up to 100 sender → receiver pairs, both ends on different servers when
+ * there are several (directions alternating), and `rate` offers/s in total
+ * for `seconds`.
+ */
+async function latency (sockets: Client[], rate: number, seconds: number): Promise<void> {
+  const byUrl = new Map<number, Client[]>()
+  for (const c of sockets) {
+    const group = byUrl.get(c.url)
+    if (group === undefined) byUrl.set(c.url, [c])
+    else group.push(c)
+  }
+  const groups = [...byUrl.values()]
+  const pairs: Array<[Client, Client]> = []
+  if (groups.length >= 2) {
+    const [a, b] = groups as [Client[], Client[]]
+    for (let k = 0; k < Math.min(PAIRS, a.length, b.length); k++) pairs.push(k % 2 === 0 ? [a[k]!, b[k]!] : [b[k]!, a[k]!])
+  } else {
+    const a = groups[0] ?? []
+    for (let k = 0; k < Math.min(PAIRS, Math.floor(a.length / 2)); k++) pairs.push([a[2 * k]!, a[2 * k + 1]!])
+  }
   const samples: number[] = []
-  for (let p = 0; p < pairs; p++) {
-    sockets[2 * p + 1]!.ws.on('message', (data) => {
+  let errors = 0
+  for (const [sender, receiver] of pairs) {
+    receiver.ws.on('message', (data) => {
       const m = JSON.parse(data.toString()) as { type: string, sdp?: string }
       if (m.type === 'offer') samples.push(performance.now() - Number(m.sdp))
     })
+    sender.ws.on('message', (data) => {
+      if ((JSON.parse(data.toString()) as { type: string }).type === 'error') errors++
+    })
   }
-  const total = Math.floor(rate * seconds)
+  const total = pairs.length === 0 ? 0 : Math.floor(rate * seconds)
   const start = performance.now()
   let sent = 0
   while (sent < total) {
     const due = Math.floor(((performance.now() - start) / 1000) * rate)
     for (; sent < Math.min(due, total); sent++) {
-      const p = sent % pairs
-      const to = sockets[2 * p + 1]!.id
-      sockets[2 * p]!.ws.send(JSON.stringify({ type: 'offer', to, sdp: String(performance.now()) }))
+      const [sender, receiver] = pairs[sent % pairs.length]!
+      sender.ws.send(JSON.stringify({ type: 'offer', to: receiver.id, sdp: String(performance.now()) }))
     }
     await new Promise((resolve) => setTimeout(resolve, 1))
   }
   await new Promise((resolve) => setTimeout(resolve, 1000))
-  process.send!({ kind: 'latency', samples, sent, lost: sent - samples.length })
+  const crossInstance = pairs.filter(([s, r]) => s.url !== r.url).length
+  process.send!({ kind: 'latency', samples, sent, lost: sent - samples.length, errors, pairs: pairs.length, crossInstance })
 }
 
 // ── coordinator ─────────────────────────────────────────────────────────────
+interface Server { proc: ChildProcess, url: string }
+interface Sample extends ServerStats { rss: number }
+interface Fleet { procs: ChildProcess[], connected: number, failed: number, perUrl: number[], seconds: number }
+
 function percentile (sorted: number[], q: number): number {
   if (sorted.length === 0) return NaN
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!
 }
 
-async function main (): Promise<void> {
-  const clients = Number(process.argv[2] ?? 10_000)
-  const rate = Number(process.argv[3] ?? 1000)
-  const seconds = Number(process.argv[4] ?? 10)
-  const server = child('server', [])
-  const { port } = await next(server, 'port')
-  const url = `ws://127.0.0.1:${port}`
-  server.send({ kind: 'memory?' })
-  const base = await next(server, 'memory')
+/** Resident set size of a process, bytes (NaN where /proc is missing). */
+function rssOf (pid: number): number {
+  try {
+    const kb = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]
+    return kb === undefined ? NaN : Number(kb) * 1024
+  } catch {
+    return NaN
+  }
+}
 
-  // Client processes connect one after the other; the server's RSS after each
-  // step gives the marginal cost of a client (start-up memory cancels out).
-  const procs: ChildProcess[] = []
-  const steps: Array<Extract<Msg, { kind: 'memory' }>> = [base]
+/** This process's open-file limit (children inherit it); NaN where /proc is missing. */
+function openFileLimit (): number {
+  try {
+    return Number(/^Max open files\s+(\d+)/m.exec(readFileSync('/proc/self/limits', 'utf8'))?.[1] ?? NaN)
+  } catch {
+    return NaN
+  }
+}
+
+async function startServer (role: string, args: string[]): Promise<Server> {
+  const proc = child(role, args)
+  const { port } = await next(proc, 'port')
+  return { proc, url: `ws://127.0.0.1:${port}` }
+}
+
+async function sample (server: Server): Promise<Sample> {
+  server.proc.send({ kind: 'stats?' })
+  const { kind: _, ...stats } = await next(server.proc, 'stats')
+  return { ...stats, rss: rssOf(server.proc.pid!) }
+}
+
+/** Client processes one after the other, `total` clients spread over `servers`; `after` runs once each is ready. */
+async function connectClients (servers: Server[], total: number, tag: string, after?: () => Promise<void>): Promise<Fleet> {
+  const fleet: Fleet = { procs: [], connected: 0, failed: 0, perUrl: servers.map(() => 0), seconds: 0 }
   const t0 = performance.now()
-  let connected = 0
-  let failed = 0
-  for (let i = 0, n = 0; n < clients; i++, n += PER_PROCESS) {
-    const count = Math.min(PER_PROCESS, clients - n)
-    const proc = child('clients', [url, `c${i}`, String(count)])
-    procs.push(proc)
+  for (let i = 0, n = 0; n < total; i++, n += PER_PROCESS) {
+    const proc = child('clients', [servers.map((s) => s.url).join(','), `${tag}${i}`, String(Math.min(PER_PROCESS, total - n))])
+    fleet.procs.push(proc)
     const r = await next(proc, 'ready')
-    connected += r.connected
-    failed += r.failed
-    server.send({ kind: 'memory?' })
-    steps.push(await next(server, 'memory'))
+    fleet.connected += r.connected
+    fleet.failed += r.failed
+    r.perUrl.forEach((x, u) => { fleet.perUrl[u]! += x })
+    await after?.()
   }
-  const connectSeconds = (performance.now() - t0) / 1000
-  const loaded = steps[steps.length - 1]!
-  const from = steps.length > 2 ? steps[1]! : base
+  fleet.seconds = (performance.now() - t0) / 1000
+  return fleet
+}
 
-  procs[0]!.send({ kind: 'latency?', rate, seconds })
-  const lat = await next(procs[0]!, 'latency')
+async function measureLatency (fleet: Fleet, rate: number, seconds: number): Promise<Record<string, number>> {
+  fleet.procs[0]!.send({ kind: 'latency?', rate, seconds })
+  const lat = await next(fleet.procs[0]!, 'latency')
   const sorted = [...lat.samples].sort((a, b) => a - b)
-
-  const perClient = (loaded.rss - from.rss) / Math.max(1, loaded.registered - from.registered)
-  const perGiB = Math.floor((1024 ** 3 - base.rss) / perClient)
-  const result = {
-    clients,
-    connected,
-    failed,
-    registered: loaded.registered,
-    connectSeconds: Number(connectSeconds.toFixed(1)),
-    serverRssBaseMiB: Number((base.rss / 2 ** 20).toFixed(1)),
-    serverRssLoadedMiB: Number((loaded.rss / 2 ** 20).toFixed(1)),
-    rssPerClientKiB: Number((perClient / 1024).toFixed(2)),
-    clientsPer1GiBRss: perGiB,
-    rssSteps: steps.map((m) => ({ registered: m.registered, rssMiB: Number((m.rss / 2 ** 20).toFixed(1)) })),
-    latencyRate: rate,
-    latencySent: lat.sent,
-    latencyLost: lat.lost,
-    latencyP50ms: Number(percentile(sorted, 0.5).toFixed(3)),
-    latencyP99ms: Number(percentile(sorted, 0.99).toFixed(3)),
-    latencyMaxMs: Number((sorted[sorted.length - 1] ?? NaN).toFixed(3))
+  return {
+    rate,
+    pairs: lat.pairs,
+    crossInstancePairs: lat.crossInstance,
+    sent: lat.sent,
+    lost: lat.lost,
+    errors: lat.errors,
+    p50ms: Number(percentile(sorted, 0.5).toFixed(3)),
+    p99ms: Number(percentile(sorted, 0.99).toFixed(3)),
+    maxMs: Number((sorted[sorted.length - 1] ?? NaN).toFixed(3))
   }
-  console.table([
-    { measure: 'clients connected + registered', value: `${loaded.registered} / ${clients} (${failed} failed) in ${result.connectSeconds} s` },
-    { measure: 'server RSS idle → each step', value: steps.map((m) => `${(m.rss / 2 ** 20).toFixed(0)} MiB @ ${m.registered}`).join(' → ') },
-    { measure: 'server RSS per client (marginal)', value: `${result.rssPerClientKiB} KiB` },
-    { measure: 'clients in 1 GiB RSS (extrapolated)', value: `${perGiB} (one process stops near 19,900: open-file limit)` },
-    { measure: `route latency at ${rate} msg/s (${lat.sent} sent, ${lat.lost} lost)`, value: `p50 ${result.latencyP50ms} ms, p99 ${result.latencyP99ms} ms, max ${result.latencyMaxMs} ms` }
-  ])
-  console.log(JSON.stringify(result))
-  for (const p of procs) p.send({ kind: 'stop' })
-  server.send({ kind: 'stop' })
-  await Promise.all([server, ...procs].map(async (p) => once(p, 'exit')))
+}
+
+/** Sends `stop` and waits for the exit (SIGKILL after 20 s). */
+async function stopAll (procs: ChildProcess[]): Promise<void> {
+  await Promise.all(procs.map(async (p) => {
+    if (p.exitCode !== null || p.signalCode !== null) return
+    const exited = new Promise<void>((resolve) => { p.once('exit', () => { resolve() }) })
+    const timer = setTimeout(() => p.kill('SIGKILL'), 20_000)
+    try { p.send({ kind: 'stop' }) } catch {}
+    await exited
+    clearTimeout(timer)
+  }))
+}
+
+/** One command to a Redis server (RESP); the reply as text (integer, status or bulk string). */
+async function redisCommand (port: number, ...args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1')
+    let buf = Buffer.alloc(0)
+    socket.setTimeout(5000, () => { socket.destroy(); reject(new Error('redis did not answer')) })
+    socket.once('error', reject)
+    socket.once('connect', () => { socket.write(`*${args.length}\r\n${args.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join('')}`) })
+    socket.on('data', (d: Buffer) => {
+      buf = Buffer.concat([buf, d])
+      const eol = buf.indexOf('\r\n')
+      if (eol < 0) return
+      const head = buf.subarray(0, eol).toString()
+      if (head.startsWith('$')) {
+        const len = Number(head.slice(1))
+        if (len >= 0 && buf.length < eol + 2 + len + 2) return
+        socket.destroy()
+        resolve(len < 0 ? '' : buf.subarray(eol + 2, eol + 2 + len).toString())
+        return
+      }
+      socket.destroy()
+      if (head.startsWith('-')) reject(new Error(head.slice(1)))
+      else resolve(head.slice(1))
+    })
+  })
+}
+
+const MiB = (bytes: number): number => Number((bytes / 2 ** 20).toFixed(1))
+const KiB = (bytes: number): number => Number((bytes / 1024).toFixed(2))
+const n = (x: number): string => Number.isFinite(x) ? x.toLocaleString('en-US') : '–'
+const f = (x: number, digits = 2): string => Number.isFinite(x) ? x.toFixed(digits) : '–'
+
+async function main (): Promise<void> {
+  const clients = Number(process.argv[2] ?? 18_000)
+  const rate = Number(process.argv[3] ?? 2000)
+  const seconds = Number(process.argv[4] ?? 10)
+  const capacity = Math.max(clients, Number(process.argv[5] ?? 21_000))
+  const { TestRedis, findRedisServer } = await import('../test/cluster/support/redis-server.js')
+  let redis: Awaited<ReturnType<typeof TestRedis.start>> | undefined
+  try {
+    // 1. The bare router.
+    process.stderr.write(`[signaling-load] bare ws router, ${clients} clients\n`)
+    const bare = await startServer('bare', [])
+    const bareIdle = await sample(bare)
+    const bareSteps: Sample[] = [bareIdle]
+    const bareFleet = await connectClients([bare], clients, 'b', async () => { bareSteps.push(await sample(bare)) })
+    const bareLoaded = bareSteps[bareSteps.length - 1]!
+    const bareLatency = await measureLatency(bareFleet, rate, seconds)
+    await stopAll(bareFleet.procs)
+    await stopAll([bare.proc])
+
+    // 2. One signaling server: the same clients, then as many as it holds.
+    process.stderr.write(`[signaling-load] one signaling server, ${clients} clients, then ${capacity}\n`)
+    const one = await startServer('signaling', [])
+    const oneIdle = await sample(one)
+    const oneSteps: Sample[] = [oneIdle]
+    const oneFleet = await connectClients([one], clients, 's', async () => { oneSteps.push(await sample(one)) })
+    const oneLoaded = oneSteps[oneSteps.length - 1]!
+    const oneLatency = await measureLatency(oneFleet, rate, seconds)
+    const oneMore = await connectClients([one], capacity - clients, 't')
+    const oneFull = await sample(one)
+    await stopAll([...oneFleet.procs, ...oneMore.procs])
+    await stopAll([one.proc])
+
+    // 3. Two signaling servers sharing one Redis.
+    process.stderr.write(`[signaling-load] two signaling servers + redis, ${2 * capacity} clients\n`)
+    const found = findRedisServer()
+    if (!found.ok) throw new Error(found.reason)
+    redis = await TestRedis.start(found.path)
+    const ids = ['bench-a', 'bench-b']
+    const two = [await startServer('signaling', [redis.url, ids[0]!]), await startServer('signaling', [redis.url, ids[1]!])]
+    const twoIdle = await Promise.all(two.map(sample))
+    const twoSteps: Sample[][] = [twoIdle]
+    const twoFleet = await connectClients(two, 2 * capacity, 'm', async () => { twoSteps.push(await Promise.all(two.map(sample))) })
+    const twoFull = twoSteps[twoSteps.length - 1]!
+    const inRedis = await Promise.all(ids.map(async (id) => Number(await redisCommand(redis!.port, 'SCARD', `chiral:instance:${id}`))))
+    const twoLatency = await measureLatency(twoFleet, rate, seconds)
+    const redisRss = Number(/used_memory_rss:(\d+)/.exec(await redisCommand(redis.port, 'INFO', 'memory'))?.[1] ?? NaN)
+    await stopAll(twoFleet.procs)
+    await stopAll(two.map((s) => s.proc))
+    await redis.destroy()
+    redis = undefined
+
+    // ── report ──
+    // Summed over the instances of a step.
+    const sum = (step: Sample[]): Sample => step.reduce((a, s) => ({ ...a, rss: a.rss + s.rss, registered: a.registered + s.registered }), { registered: 0, clients: 0, heapUsed: 0, rss: 0 })
+    const allIn = (steps: Sample[][]): number => {
+      const [idle, loaded] = [sum(steps[0]!), sum(steps[steps.length - 1]!)]
+      return (loaded.rss - idle.rss) / Math.max(1, loaded.registered)
+    }
+    // From the first client process on: the heap's warm-up, which a fresh process pays and a
+    // process that loaded more code at start-up has already paid, is left out.
+    const marginal = (steps: Sample[][]): number => {
+      if (steps.length <= 2) return allIn(steps)
+      const [from, to] = [sum(steps[1]!), sum(steps[steps.length - 1]!)]
+      return (to.rss - from.rss) / Math.max(1, to.registered - from.registered)
+    }
+    const perStep = (steps: Sample[]): Sample[][] => steps.map((s) => [s])
+    const bareRss = marginal(perStep(bareSteps))
+    const oneRss = marginal(perStep(oneSteps))
+    const rssRatio = oneRss / bareRss
+    const allInRatio = allIn(perStep(oneSteps)) / allIn(perStep(bareSteps))
+    const totalRatio = oneLoaded.rss / bareLoaded.rss
+    const twoRegistered = twoFull.reduce((a, s) => a + s.registered, 0)
+    const twoRss = marginal(twoSteps)
+    const holdRatio = twoRegistered / oneFull.registered
+    const clusterStates = twoFull.map((s) => s.cluster ?? '?')
+    const lat = (l: Record<string, number>): string => `${f(l.p50ms!)} / ${f(l.p99ms!)} / ${f(l.maxMs!, 1)} (${n(l.sent!)} sent, ${n(l.lost!)} lost${l.errors! > 0 ? `, ${n(l.errors!)} errors` : ''})`
+    const rssCell = (idle: Sample[], loaded: Sample[]): string => idle.map((s, i) => `${MiB(s.rss).toFixed(0)} → ${MiB(loaded[i]!.rss).toFixed(0)}`).join(', ')
+
+    const table = [
+      `| setup | clients tried | registered | connect + register, s | server RSS idle → loaded, MiB | RSS per client, KiB: marginal (all-in) | route p50 / p99 / max, ms at ${n(rate)} msg/s |`,
+      '| --- | --- | --- | --- | --- | --- | --- |',
+      `| bare \`ws\` router, 1 process | ${n(clients)} | ${n(bareLoaded.registered)} | ${f(bareFleet.seconds, 1)} | ${rssCell([bareIdle], [bareLoaded])} | ${f(KiB(bareRss))} (${f(KiB(allIn(perStep(bareSteps))))}) | ${lat(bareLatency)} |`,
+      `| signaling server, 1 instance | ${n(clients)} | ${n(oneLoaded.registered)} | ${f(oneFleet.seconds, 1)} | ${rssCell([oneIdle], [oneLoaded])} | ${f(KiB(oneRss))} (${f(KiB(allIn(perStep(oneSteps))))}) | ${lat(oneLatency)} |`,
+      `| signaling server, 1 instance, pushed on | ${n(capacity)} | ${n(oneFull.registered)} | +${f(oneMore.seconds, 1)} | ${rssCell([oneIdle], [oneFull])} | ${f(KiB(marginal(perStep([...oneSteps, oneFull]))))} (${f(KiB(allIn(perStep([oneIdle, oneFull]))))}) | – |`,
+      `| 2 signaling servers + 1 Redis | ${n(2 * capacity)} | ${n(twoRegistered)} (${twoFull.map((s) => n(s.registered)).join(' + ')}) | ${f(twoFleet.seconds, 1)} | ${rssCell(twoIdle, twoFull)} | ${f(KiB(twoRss))} (${f(KiB(allIn(twoSteps)))}) | ${lat(twoLatency)}, across instances |`
+    ]
+    const goals: string[] = []
+    const goal = (what: string, ok: boolean, detail: string): void => { goals.push(`- ${ok ? '**met**' : '**not met**'}: ${what} — ${detail}`) }
+    goal(`signaling server RSS per client ≤ 1.5× the bare \`ws\` router's, ${n(clients)} clients`, rssRatio <= 1.5 && oneLoaded.registered === clients && bareLoaded.registered === clients,
+      `${f(KiB(oneRss))} KiB vs ${f(KiB(bareRss))} KiB = ${f(rssRatio)}× (all-in ${f(allInRatio)}×; whole process: ${MiB(oneLoaded.rss).toFixed(0)} vs ${MiB(bareLoaded.rss).toFixed(0)} MiB = ${f(totalRatio)}×)`)
+    goal(`route p99 < 20 ms at ${n(rate)} msg/s, ${n(oneLoaded.registered)} clients connected, nothing lost`, oneLatency.p99ms! < 20 && oneLatency.lost === 0,
+      `p99 ${f(oneLatency.p99ms!)} ms, ${n(oneLatency.lost!)} of ${n(oneLatency.sent!)} lost`)
+    goal('2 instances + Redis hold ≥ 1.8× the clients of 1 instance', holdRatio >= 1.8 && clusterStates.every((s) => s === 'ready'),
+      `${n(twoRegistered)} vs ${n(oneFull.registered)} = ${f(holdRatio)}× (Redis lists ${inRedis.map(n).join(' + ')}; cluster ${clusterStates.join(', ')})`)
+    goal(`route p99 < 20 ms across instances at ${n(rate)} msg/s, all ${n(twoRegistered)} connected, nothing lost`, twoLatency.p99ms! < 20 && twoLatency.lost === 0 && twoLatency.crossInstancePairs === twoLatency.pairs,
+      `p99 ${f(twoLatency.p99ms!)} ms, ${n(twoLatency.lost!)} of ${n(twoLatency.sent!)} lost, ${twoLatency.crossInstancePairs} of ${twoLatency.pairs} pairs across instances`)
+
+    printReport('signaling-load', {
+      intro: [
+        `Every server in its own process on 127.0.0.1, clients in processes of ≤ ${n(PER_PROCESS)} (rooms of 20). The servers set no client cap: the open-file limit (${n(openFileLimit())} per process here) decides what one holds.`,
+        `Server RSS after a full GC. Per client, marginal: its growth from the first client process (${n(PER_PROCESS)} clients) to the last, ÷ the clients added; all-in: (loaded − idle) ÷ registered. Route latency: ${PAIRS} sender → receiver pairs in one client process (one clock), ${n(rate)} offers/s for ${seconds} s.`,
+        `The bare router registers by id and forwards \`{to}\` frames as they are (no validation, auth, rate limit or rooms). Redis RSS at the end: ${f(MiB(redisRss), 1)} MiB.`
+      ],
+      table,
+      goals
+    }, {
+      clients,
+      capacity,
+      rate,
+      seconds,
+      bare: { idle: bareIdle, loaded: bareLoaded, steps: bareSteps.map((s) => ({ registered: s.registered, rssMiB: MiB(s.rss) })), rssPerClientKiB: KiB(bareRss), rssPerClientAllInKiB: KiB(allIn(perStep(bareSteps))), connectSeconds: Number(bareFleet.seconds.toFixed(1)), failed: bareFleet.failed, latency: bareLatency },
+      one: {
+        idle: oneIdle,
+        loaded: oneLoaded,
+        steps: oneSteps.map((s) => ({ registered: s.registered, rssMiB: MiB(s.rss) })),
+        rssPerClientKiB: KiB(oneRss),
+        rssPerClientAllInKiB: KiB(allIn(perStep(oneSteps))),
+        connectSeconds: Number(oneFleet.seconds.toFixed(1)),
+        failed: oneFleet.failed,
+        latency: oneLatency,
+        full: oneFull,
+        fullFailed: oneFleet.failed + oneMore.failed
+      },
+      two: { idle: twoIdle, full: twoFull, steps: twoSteps.map((step) => step.map((s) => ({ registered: s.registered, rssMiB: MiB(s.rss) }))), registered: twoRegistered, inRedis, perUrl: twoFleet.perUrl, failed: twoFleet.failed, rssPerClientKiB: KiB(twoRss), connectSeconds: Number(twoFleet.seconds.toFixed(1)), latency: twoLatency, redisRssMiB: MiB(redisRss) },
+      rssRatio: Number(rssRatio.toFixed(3)),
+      allInRssRatio: Number(allInRatio.toFixed(3)),
+      wholeProcessRssRatio: Number(totalRatio.toFixed(3)),
+      holdRatio: Number(holdRatio.toFixed(3))
+    })
+  } finally {
+    for (const p of started) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL')
+    await redis?.destroy()
+  }
 }
 
 const role = process.argv[2]
-if (role === 'server') await serverMain()
-else if (role === 'clients') await clientsMain(process.argv[3]!, process.argv[4]!, Number(process.argv[5]))
+if (role === 'signaling') await signalingMain(process.argv[3], process.argv[4])
+else if (role === 'bare') await bareMain()
+else if (role === 'clients') await clientsMain(process.argv[3]!.split(','), process.argv[4]!, Number(process.argv[5]))
 else await main()
