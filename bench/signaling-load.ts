@@ -35,218 +35,25 @@ import { fork } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { connect } from 'node:net'
 import { fileURLToPath } from 'node:url'
-import { getHeapStatistics } from 'node:v8'
-import { WebSocket, WebSocketServer } from 'ws'
-import type { ChildProcess } from 'node:child_process'
+import { next, PAIRS, PER_PROCESS } from './signaling-load/ipc.js'
 import { printReport } from './support/report.js'
+import type { ChildProcess } from 'node:child_process'
+import type { LatencyResult, Msg, ServerStats } from './signaling-load/ipc.js'
 
-const PER_PROCESS = Number(process.env.CLIENTS_PER_PROCESS ?? 5000)
-const PAIRS = 100
-/** Connections a server accepts at most: higher than a process can hold, so the open-file limit decides. */
-const NO_CAP = 1_000_000
-const self = fileURLToPath(import.meta.url)
+const SCRIPTS = {
+  server: fileURLToPath(new URL('./signaling-load/server-process.ts', import.meta.url)),
+  clients: fileURLToPath(new URL('./signaling-load/client-process.ts', import.meta.url))
+}
 /** Every process this one started, so a failed run leaves none behind. */
 const started: ChildProcess[] = []
 
-interface ServerStats { registered: number, clients: number, heapUsed: number, cluster?: string }
-interface LatencyResult { samples: number[], sent: number, lost: number, errors: number, pairs: number, crossInstance: number }
-
-type Msg =
-  | { kind: 'port', port: number }
-  | ({ kind: 'stats' } & ServerStats)
-  | { kind: 'ready', connected: number, failed: number, perUrl: number[] }
-  | ({ kind: 'latency' } & LatencyResult)
-
-function child (role: string, args: string[]): ChildProcess {
-  const proc = fork(self, [role, ...args], {
+function child (script: keyof typeof SCRIPTS, args: string[]): ChildProcess {
+  const proc = fork(SCRIPTS[script], args, {
     execArgv: ['--conditions=source', '--import', 'tsx', '--expose-gc'],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc']
   })
   started.push(proc)
   return proc
-}
-
-/** The next IPC message of `kind` from `proc`; rejects if the process exits first. */
-async function next<T extends Msg['kind']> (proc: ChildProcess, kind: T): Promise<Extract<Msg, { kind: T }>> {
-  return new Promise((resolve, reject) => {
-    const onMessage = (m: Msg): void => {
-      if (m.kind !== kind) return
-      cleanup()
-      resolve(m as Extract<Msg, { kind: T }>)
-    }
-    const onExit = (code: number | null, signal: string | null): void => {
-      cleanup()
-      reject(new Error(`process ${proc.pid ?? '?'} exited (${code ?? signal ?? '?'}) before "${kind}"`))
-    }
-    const cleanup = (): void => { proc.off('message', onMessage); proc.off('exit', onExit) }
-    proc.on('message', onMessage)
-    proc.once('exit', onExit)
-  })
-}
-
-// ── server processes ────────────────────────────────────────────────────────
-/** Answers `stats?` (after a full GC) and `stop` over IPC. */
-function serve (port: number, stats: () => Omit<ServerStats, 'heapUsed'>, stop: () => Promise<void>): void {
-  process.send!({ kind: 'port', port })
-  process.on('message', (m: { kind: string }) => {
-    if (m.kind === 'stats?') {
-      ;(globalThis as { gc?: () => void }).gc?.()
-      // Not process.memoryUsage(): reading RSS opens a file, which fails at the open-file limit.
-      process.send!({ kind: 'stats', ...stats(), heapUsed: getHeapStatistics().used_heap_size })
-    } else if (m.kind === 'stop') {
-      void stop().finally(() => process.exit(0))
-    }
-  })
-}
-
-async function signalingMain (redisUrl: string | undefined, instanceId: string | undefined): Promise<void> {
-  const { createSignalingServer, redisCluster } = await import('@chiral/signaling')
-  const server = createSignalingServer({
-    port: 0,
-    host: '127.0.0.1',
-    maxClients: NO_CAP,
-    ...(redisUrl === undefined ? {} : { cluster: redisCluster({ url: redisUrl, ...(instanceId === undefined ? {} : { instanceId }) }) })
-  })
-  await server.start()
-  serve(server.address()!.port, () => {
-    const s = server.stats()
-    const c = server.clusterStatus()
-    return { registered: s.registered, clients: s.clients, ...(c.mode === 'redis' ? { cluster: c.state } : {}) }
-  }, async () => server.stop())
-}
-
-/** The baseline: a bare `ws` router. Registers by id and forwards `{to}` frames as they are. */
-async function bareMain (): Promise<void> {
-  const byId = new Map<string, WebSocket>()
-  let clients = 0
-  const wss = new WebSocketServer({ port: 0, host: '127.0.0.1', perMessageDeflate: false, clientTracking: false })
-  await new Promise<void>((resolve) => { wss.once('listening', resolve) })
-  wss.on('connection', (ws) => {
-    clients++
-    let id: string | undefined
-    // The same opening as the signaling server, so one client serves both.
-    ws.send('{"type":"challenge"}')
-    ws.on('message', (data) => {
-      const text = data.toString()
-      let m: { type?: string, clientId?: string, to?: string }
-      try { m = JSON.parse(text) as typeof m } catch { return }
-      if (m.type === 'register' && typeof m.clientId === 'string') {
-        id = m.clientId
-        byId.set(id, ws)
-        ws.send('{"type":"peers","peers":[]}')
-      } else if (typeof m.to === 'string') {
-        byId.get(m.to)?.send(text)
-      }
-    })
-    ws.on('error', () => {})
-    ws.on('close', () => {
-      clients--
-      if (id !== undefined && byId.get(id) === ws) byId.delete(id)
-    })
-  })
-  const address = wss.address()
-  serve(typeof address === 'object' && address !== null ? address.port : 0, () => ({ registered: byId.size, clients }), async () => {})
-}
-
-// ── client processes ────────────────────────────────────────────────────────
-interface Client { ws: WebSocket, id: string, url: number }
-
-/** Rooms of 20: every join sends a delta to each member, so one huge room is O(n²). */
-function roomOf (id: string): string {
-  const [prefix, n] = id.split('-') as [string, string]
-  return `${prefix}-r${Math.floor(Number(n) / 20)}`
-}
-
-/** Connects and registers `count` clients, client j to `urls[j % urls.length]`. */
-async function clientsMain (urls: string[], prefix: string, count: number): Promise<void> {
-  const sockets: Client[] = []
-  let failed = 0
-  const open = async (id: string, url: number): Promise<Client | undefined> => {
-    const ws = new WebSocket(urls[url]!, { perMessageDeflate: false })
-    try {
-      await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => { reject(new Error('timeout')) }, 30_000)
-        const fail = (err: Error): void => { clearTimeout(timer); reject(err) }
-        ws.on('message', (data) => {
-          const m = JSON.parse(data.toString()) as { type: string }
-          if (m.type === 'challenge') ws.send(JSON.stringify({ type: 'register', clientId: id, room: roomOf(id) }))
-          else if (m.type === 'peers') { clearTimeout(timer); resolve() } else if (m.type === 'error') fail(new Error(JSON.stringify(m)))
-        })
-        ws.on('error', fail)
-        ws.on('close', () => { fail(new Error('closed')) })
-      })
-      ws.removeAllListeners('message')
-      ws.removeAllListeners('close')
-      return { ws, id, url }
-    } catch {
-      failed++
-      ws.removeAllListeners()
-      ws.on('error', () => {})
-      ws.terminate()
-      return undefined
-    }
-  }
-  for (let i = 0; i < count; i += 250) {
-    const batch = await Promise.all(Array.from({ length: Math.min(250, count - i) }, async (_, j) => open(`${prefix}-${i + j}`, (i + j) % urls.length)))
-    for (const c of batch) if (c !== undefined) sockets.push(c)
-  }
-  const perUrl = urls.map((_, u) => sockets.filter((c) => c.url === u).length)
-  process.send!({ kind: 'ready', connected: sockets.length, failed, perUrl })
-  process.on('message', (m: { kind: string, rate?: number, seconds?: number }) => {
-    if (m.kind === 'latency?') void latency(sockets, m.rate!, m.seconds!)
-    else if (m.kind === 'stop') {
-      for (const { ws } of sockets) ws.terminate()
-      process.exit(0)
-    }
-  })
-}
-
-/**
- * Up to 100 sender → receiver pairs, both ends on different servers when
- * there are several (directions alternating), and `rate` offers/s in total
- * for `seconds`.
- */
-async function latency (sockets: Client[], rate: number, seconds: number): Promise<void> {
-  const byUrl = new Map<number, Client[]>()
-  for (const c of sockets) {
-    const group = byUrl.get(c.url)
-    if (group === undefined) byUrl.set(c.url, [c])
-    else group.push(c)
-  }
-  const groups = [...byUrl.values()]
-  const pairs: Array<[Client, Client]> = []
-  if (groups.length >= 2) {
-    const [a, b] = groups as [Client[], Client[]]
-    for (let k = 0; k < Math.min(PAIRS, a.length, b.length); k++) pairs.push(k % 2 === 0 ? [a[k]!, b[k]!] : [b[k]!, a[k]!])
-  } else {
-    const a = groups[0] ?? []
-    for (let k = 0; k < Math.min(PAIRS, Math.floor(a.length / 2)); k++) pairs.push([a[2 * k]!, a[2 * k + 1]!])
-  }
-  const samples: number[] = []
-  let errors = 0
-  for (const [sender, receiver] of pairs) {
-    receiver.ws.on('message', (data) => {
-      const m = JSON.parse(data.toString()) as { type: string, sdp?: string }
-      if (m.type === 'offer') samples.push(performance.now() - Number(m.sdp))
-    })
-    sender.ws.on('message', (data) => {
-      if ((JSON.parse(data.toString()) as { type: string }).type === 'error') errors++
-    })
-  }
-  const total = pairs.length === 0 ? 0 : Math.floor(rate * seconds)
-  const start = performance.now()
-  let sent = 0
-  while (sent < total) {
-    const due = Math.floor(((performance.now() - start) / 1000) * rate)
-    for (; sent < Math.min(due, total); sent++) {
-      const [sender, receiver] = pairs[sent % pairs.length]!
-      sender.ws.send(JSON.stringify({ type: 'offer', to: receiver.id, sdp: String(performance.now()) }))
-    }
-    await new Promise((resolve) => setTimeout(resolve, 1))
-  }
-  await new Promise((resolve) => setTimeout(resolve, 1000))
-  const crossInstance = pairs.filter(([s, r]) => s.url !== r.url).length
-  process.send!({ kind: 'latency', samples, sent, lost: sent - samples.length, errors, pairs: pairs.length, crossInstance })
 }
 
 // ── coordinator ─────────────────────────────────────────────────────────────
@@ -278,8 +85,8 @@ function openFileLimit (): number {
   }
 }
 
-async function startServer (role: string, args: string[]): Promise<Server> {
-  const proc = child(role, args)
+async function startServer (role: 'signaling' | 'bare', args: string[]): Promise<Server> {
+  const proc = child('server', [role, ...args])
   const { port } = await next(proc, 'port')
   return { proc, url: `ws://127.0.0.1:${port}` }
 }
@@ -503,8 +310,4 @@ async function main (): Promise<void> {
   }
 }
 
-const role = process.argv[2]
-if (role === 'signaling') await signalingMain(process.argv[3], process.argv[4])
-else if (role === 'bare') await bareMain()
-else if (role === 'clients') await clientsMain(process.argv[3]!.split(','), process.argv[4]!, Number(process.argv[5]))
-else await main()
+await main()
