@@ -1,6 +1,6 @@
 // Platform-independent exports of @chiral/peer.
 export { ChiralPeer } from './peer.js'
-export type { PeerComponents, PeerFetchOptions, PeerShareOptions, SharedContent } from './peer.js'
+export type { PeerComponents, PeerFetchOptions, PeerShareOptions, SharedContent } from './peer-types.js'
 export type { PeerInit, SignalingMode } from './peer-init.js'
 export { DEFAULT_ANNOUNCE_TIMEOUT, DEFAULT_DIRECT_CONNECT_TIMEOUT, DEFAULT_FIND_TIMEOUT, DEFAULT_RELAY_TIMEOUT, signalingUrlsOf } from './peer-init.js'
 export type { PeerEvents, ReachabilityDetail, SignalingStateDetail, TransferProgressDetail, FindingDetail } from './peer-events.js'

@@ -12,7 +12,6 @@
  * See `peer-state.ts` for the lifecycle and `peer-events.ts` for the events.
  */
 import { AbortError, createDiscovery, InvalidArgumentError, isChiralError, NotStartedError, reachabilityOf, relayAddresses, waitForRelayReservation } from '@chiral/core'
-import { createHybridSignaling, createLibp2pSignaling, createWebSocketSignaling } from '@chiral/signaling'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { TypedEventEmitter } from 'main-event'
 import { RelayUnreachableError } from './errors.js'
@@ -20,61 +19,20 @@ import { createPathSet } from './path-set.js'
 import {
   DEFAULT_ANNOUNCE_TIMEOUT, DEFAULT_DIRECT_CONNECT_TIMEOUT, DEFAULT_FIND_TIMEOUT, DEFAULT_RELAY_TIMEOUT, defaultPaths, signalingUrlsOf
 } from './peer-init.js'
+import { peerSignaling } from './peer-signaling.js'
 import { transition } from './peer-state.js'
 import { onPrivateNetwork } from './private-network.js'
 import { fetchRelayAddrsOfAll } from './relay-discovery.js'
 import { contentIdOf, demoUrlOf, shareLink } from './share-link.js'
-import type { PathSet } from './path-set.js'
 import type { PeerEvents } from './peer-events.js'
 import type { PeerInit } from './peer-init.js'
+import type { PeerComponents, PeerFetchOptions, PeerShareOptions, SharedContent } from './peer-types.js'
 import type { PeerState } from './peer-state.js'
 import type { Platform } from './platform.js'
-import type { AbortOptions, ChiralNode, ContentDiscovery, Manifest, PeerTarget, ProviderInfo, Reachability, Signaling, Startable } from '@chiral/core'
+import type { AbortOptions, ChiralNode, PeerTarget, ProviderInfo, Reachability, Signaling, Startable } from '@chiral/core'
 import type { WebSocketSignaling, WebSocketStateDetail } from '@chiral/signaling'
-import type { ContentSource, FetchResult, Provider, Receiver, ShareOptions, TransferProgress, TransferSink } from '@chiral/transport'
+import type { ContentSource, FetchResult, Provider } from '@chiral/transport'
 import type { PrivateKey } from '@libp2p/interface'
-
-export interface PeerShareOptions extends ShareOptions {
-  /** Announce the content id on the DHT so others find this peer (default true). */
-  announce?: boolean
-}
-
-export interface SharedContent {
-  cid: string
-  /** A link that opens the demo's download page for it (absent without a signaling server or `linkBase`). */
-  link?: string
-  manifest: Manifest
-}
-
-export interface PeerFetchOptions extends AbortOptions {
-  /** Node: directory for the file (and its `.part` + resume record while it arrives); without it a Blob. */
-  destination?: string
-  /** Node: the file's name instead of the manifest's (sanitised either way). */
-  fileName?: string
-  /** Node: replace a file of that name instead of picking `name (1).ext`. */
-  overwrite?: boolean
-  onProgress?: (progress: TransferProgress) => void
-  /** Who to fetch from (default: the DHT's providers). */
-  providers?: Array<PeerTarget | ProviderInfo>
-  /** How long to look for providers, ms (default: the peer's `findTimeout`). */
-  findTimeout?: number
-  /** This fetch's retry budget per outage, ms. */
-  retryBudget?: number
-  /** Chunks in flight per channel for this fetch. */
-  window?: number
-  /** Where verified chunks go instead of a file in `destination` (or a Blob). */
-  sink?: TransferSink
-}
-
-/** What a running peer is made of, for apps that need more than the peer's own methods. */
-export interface PeerComponents<Input> {
-  node: ChiralNode
-  discovery: ContentDiscovery
-  provider: Provider<Input>
-  receiver: Receiver
-  signaling?: Signaling
-  paths: PathSet
-}
 
 export class ChiralPeer<Input = never> extends TypedEventEmitter<PeerEvents> implements Startable {
   private readonly init: PeerInit
@@ -354,26 +312,23 @@ export class ChiralPeer<Input = never> extends TypedEventEmitter<PeerEvents> imp
   }
 
   private createSignaling (node: ChiralNode): Signaling | undefined {
-    const built = this.buildSignaling(node)
-    return built === undefined || this.init.wrapSignaling === undefined ? built : this.init.wrapSignaling(built)
-  }
-
-  private buildSignaling (node: ChiralNode): Signaling | undefined {
-    if (this.init.signalingMode === 'libp2p') return createLibp2pSignaling({ node })
-    if (this.signalingUrls.length === 0) return undefined
-    const ws = createWebSocketSignaling({
+    const built = peerSignaling({
+      node,
+      mode: this.init.signalingMode ?? 'websocket',
       urls: this.signalingUrls,
       privateKey: this.key!,
       ...(this.platform.WebSocket === undefined ? {} : { WebSocket: this.platform.WebSocket })
     })
-    this.wsClient = ws
-    this.on(ws, 'state', (e) => {
-      const { status, attempt, url, delay } = e.detail as WebSocketStateDetail
-      this.safeDispatchEvent('signaling', { detail: { status, attempt, ...(url === undefined ? {} : { url }), ...(typeof delay === 'number' ? { delay } : {}) } })
-      this.reportReachability()
-    })
-    if (this.init.signalingMode !== 'hybrid') return ws
-    return createHybridSignaling({ libp2p: createLibp2pSignaling({ node }), websocket: ws })
+    if (built === undefined) return undefined
+    this.wsClient = built.websocket
+    if (built.websocket !== undefined) {
+      this.on(built.websocket, 'state', (e) => {
+        const { status, attempt, url, delay } = e.detail as WebSocketStateDetail
+        this.safeDispatchEvent('signaling', { detail: { status, attempt, ...(url === undefined ? {} : { url }), ...(typeof delay === 'number' ? { delay } : {}) } })
+        this.reportReachability()
+      })
+    }
+    return this.init.wrapSignaling === undefined ? built.signaling : this.init.wrapSignaling(built.signaling)
   }
 
   private async teardown (): Promise<void> {
