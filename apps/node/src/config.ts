@@ -23,7 +23,7 @@ export interface NodeConfig {
   /** Folder of a built web app (the demo) to serve over HTTP; undefined serves none. */
   demoDir?: string
   /** Relay limits per relayed connection: bytes, ms, bytes per second each way (`Infinity`: none). */
-  relay: { maxReservations: number, dataLimit: number, durationLimit: number, rateLimit: number }
+  relay: { maxReservations: number, maxReservationsPerIp: number, dataLimit: number, durationLimit: number, rateLimit: number }
   signaling: {
     maxClients: number
     maxMessageBytes: number
@@ -91,6 +91,7 @@ export const OPTIONS: readonly Option[] = [
   { flag: 'allow-private-addresses', env: 'CHIRAL_ALLOW_PRIVATE_ADDRESSES', type: 'boolean', help: 'hand out private/loopback addresses in the DHT (LANs, labs, tests)' },
   { flag: 'demo-dir', env: 'CHIRAL_DEMO_DIR', type: 'string', help: 'folder of the built demo web app to serve on the HTTP port (e.g. apps/demo/dist)' },
   { flag: 'relay-max-reservations', env: 'CHIRAL_RELAY_MAX_RESERVATIONS', type: 'string', default: '256', help: 'relay reservations held at once' },
+  { flag: 'relay-max-reservations-per-ip', env: 'CHIRAL_RELAY_MAX_RESERVATIONS_PER_IP', type: 'string', default: '32', help: "relay reservations held at once by peers from one IP address ('unlimited' allowed)" },
   { flag: 'relay-data-limit', env: 'CHIRAL_RELAY_DATA_LIMIT', type: 'string', default: '4GiB', help: "bytes per relayed connection (e.g. 512MiB, 4GiB, 'unlimited')" },
   { flag: 'relay-duration-limit', env: 'CHIRAL_RELAY_DURATION_LIMIT', type: 'string', default: '3600', help: "seconds per relayed connection ('unlimited' allowed)" },
   { flag: 'relay-rate-limit', env: 'CHIRAL_RELAY_RATE_LIMIT', type: 'string', default: 'unlimited', help: "bytes per second per relayed connection, each direction (e.g. 10MiB, 'unlimited')" },
@@ -191,6 +192,7 @@ export function parseConfig (argv: string[], env: NodeJS.ProcessEnv): ParsedArgs
       ...(get('demo-dir') === undefined ? {} : { demoDir: get('demo-dir') }),
       relay: {
         maxReservations: positiveInt('relay-max-reservations', get('relay-max-reservations')!),
+        maxReservationsPerIp: /^(unlimited|infinity)$/i.test(get('relay-max-reservations-per-ip')!) ? Infinity : positiveInt('relay-max-reservations-per-ip', get('relay-max-reservations-per-ip')!),
         dataLimit: bytes('relay-data-limit', get('relay-data-limit')!),
         durationLimit: seconds('relay-duration-limit', get('relay-duration-limit')!) * 1000,
         rateLimit: bytesPerSecond('relay-rate-limit', get('relay-rate-limit')!)

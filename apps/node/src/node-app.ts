@@ -44,6 +44,7 @@ export async function startNode (config: NodeConfig, log: Log): Promise<RunningN
   const unlimited = (n: number): number | string => Number.isFinite(n) ? n : 'unlimited'
   log.info('relay limits', {
     maxReservations: config.relay.maxReservations,
+    maxReservationsPerIp: unlimited(config.relay.maxReservationsPerIp),
     dataLimitBytes: unlimited(config.relay.dataLimit),
     durationLimitMs: unlimited(config.relay.durationLimit),
     rateLimitBytesPerSecond: unlimited(config.relay.rateLimit)
@@ -67,7 +68,7 @@ async function startWithDatastore (config: NodeConfig, log: Log, key: PrivateKey
     ...(config.announce.length > 0 ? { announce: config.announce } : {}),
     ...(config.bootstrap.length > 0 ? { bootstrap: config.bootstrap } : {}),
     allowPrivateAddresses: config.allowPrivateAddresses,
-    relay: { maxReservations: config.relay.maxReservations, dataLimit: config.relay.dataLimit, durationLimit: config.relay.durationLimit, rateLimit: config.relay.rateLimit },
+    relay: { maxReservations: config.relay.maxReservations, maxReservationsPerIp: config.relay.maxReservationsPerIp, dataLimit: config.relay.dataLimit, durationLimit: config.relay.durationLimit, rateLimit: config.relay.rateLimit },
     datastore,
     metrics: withCircuitCounter(prometheusMetrics({ registry, collectDefaultMetrics: true }), registry)
   })

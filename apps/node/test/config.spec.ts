@@ -12,7 +12,7 @@ describe('chiral-node configuration', () => {
   it('has the documented defaults', () => {
     const c = config([])
     expect(c).toMatchObject({ port: 9000, host: '0.0.0.0', tcpPort: 4001, wsPort: 4002, announce: [], logLevel: 'info', allowPrivateAddresses: false })
-    expect(c.relay).toEqual({ maxReservations: 256, dataLimit: 4 * 2 ** 30, durationLimit: 3600 * 1000, rateLimit: Infinity })
+    expect(c.relay).toEqual({ maxReservations: 256, maxReservationsPerIp: 32, dataLimit: 4 * 2 ** 30, durationLimit: 3600 * 1000, rateLimit: Infinity })
     expect(c.signaling.allowAnonymous).toBe(true)
   })
 

@@ -55,6 +55,20 @@ export class NotStartedError extends ChiralError {
   }
 }
 
+/**
+ * Every relay the node reserves on answered its reservation request with a
+ * refusal (no free slot, too many from the node's address, …), so nobody
+ * can reach the node through them. `refusals` names each relay and its answer.
+ */
+export class ReservationRefusedError extends ChiralError {
+  static override readonly code = 'reservation-refused'
+  readonly refusals: Array<{ relay: string, status: string }>
+  constructor (message: string, refusals: Array<{ relay: string, status: string }>, options?: { cause?: unknown }) {
+    super(message, options)
+    this.refusals = refusals
+  }
+}
+
 /** True when `err` is a ChiralError (or a copy of one) with the given code. */
 export function isChiralError (err: unknown, code?: string): err is ChiralError {
   if (err == null || typeof err !== 'object') return false

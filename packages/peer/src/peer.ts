@@ -114,8 +114,10 @@ export class ChiralPeer<Input = never> extends TypedEventEmitter<PeerEvents> imp
 
   /**
    * Starts every part; resolves once the peer holds a relay reservation (see
-   * `relayTimeout`). Rejects with `RelayUnreachableError`, `RelayLookupError`
-   * or `AbortError`, leaving nothing running.
+   * `relayTimeout`). Rejects with `ReservationRefusedError`
+   * (`reservation-refused`: every relay refused a reservation, e.g. it is
+   * full), `RelayUnreachableError`, `RelayLookupError` or `AbortError`,
+   * leaving nothing running.
    */
   async start (options: AbortOptions = {}): Promise<void> {
     if (this.current.status === 'running' || this.current.status === 'starting') return
@@ -305,6 +307,8 @@ export class ChiralPeer<Input = never> extends TypedEventEmitter<PeerEvents> imp
         await waitForRelayReservation(node, { signal: AbortSignal.any([AbortSignal.timeout(relayTimeout), ...(signal === undefined ? [] : [signal])]) })
       } catch (err) {
         if (signal?.aborted === true) throw err
+        // every relay answered, and refused: say so now rather than at the time limit
+        if (isChiralError(err, 'reservation-refused')) throw err
         throw new RelayUnreachableError(`No relay reservation within ${relayTimeout / 1000} s on ${this.relayList.join(', ')}`, { cause: err })
       }
     }

@@ -4,6 +4,7 @@ import { createLibp2p } from 'libp2p'
 import { InvalidArgumentError } from '../errors.js'
 import { addresses, commonOptions } from './common.js'
 import { reachability } from './reachability.js'
+import { reportingRelayTransport } from './relay-reservations.js'
 import { webRTCTransports, withWebRTCListen } from './webrtc.js'
 import type { ChiralNode } from './common.js'
 import type { NodeInit } from './options.js'
@@ -31,6 +32,6 @@ export async function createNode (init: NodeInit): Promise<ChiralNode> {
   return createLibp2p({
     ...commonOptions(init, true, { reachability: reachability(init.reachability) }),
     addresses: withWebRTCListen(addresses(init, BROWSER_LISTEN), init.webrtc),
-    transports: [webSockets(), circuitRelayTransport(), ...await webRTCTransports(init.webrtc, async () => import('@libp2p/webrtc'))]
+    transports: [webSockets(), reportingRelayTransport(circuitRelayTransport()), ...await webRTCTransports(init.webrtc, async () => import('@libp2p/webrtc'))]
   })
 }

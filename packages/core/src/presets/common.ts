@@ -6,6 +6,7 @@ import { ping } from '@libp2p/ping'
 import { connectionLiveness } from './connection-liveness.js'
 import { dhtClientMapper } from './dht-contacts.js'
 import { relayKeeper } from './relay-keeper.js'
+import { relayRefusals } from './relay-reservations.js'
 import { withRelaySlots } from './relay-slots.js'
 import { DHT_PROTOCOL } from './options.js'
 import type { CommonNodeInit } from './options.js'
@@ -70,6 +71,8 @@ export function commonOptions (init: CommonNodeInit, clientMode: boolean, extraS
         peerInfoMapper: clientMode ? dhtClientMapper(mapper) : mapper
       }),
       ...(keep.length > 0 ? { relayKeeper: relayKeeper({ addrs: keep }) } : {}),
+      // Peers and browsers: which relays refused them a reservation (read by waitForRelayReservation).
+      ...(clientMode ? { relayRefusals: relayRefusals() } : {}),
       ...extraServices
     }
   }

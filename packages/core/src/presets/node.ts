@@ -10,6 +10,7 @@ import { directTcpParts } from './direct-tcp/preset.js'
 import { DEFAULT_RELAY_LIMITS } from './options.js'
 import { reachability } from './reachability.js'
 import { rateLimitedRelay, relayStreamOptions } from './relay-rate-limit.js'
+import { guardedRelay, reportingRelayTransport } from './relay-reservations.js'
 import { webRTCTransports, withWebRTCListen } from './webrtc.js'
 import type { ChiralNode } from './common.js'
 import type { NodeInit, PeerNodeInit, RelayLimits, ServerNodeInit } from './options.js'
@@ -52,11 +53,13 @@ async function createServerNode (init: ServerNodeInit): Promise<ChiralNode> {
   const relay = circuitRelayServer(relayServerInit(init.relay ?? {}))
   const rate = init.relay?.rateLimit ?? DEFAULT_RELAY_LIMITS.rateLimit
   const capped = Number.isFinite(rate)
+  const maxReservationsPerIp = init.relay?.maxReservationsPerIp ?? DEFAULT_RELAY_LIMITS.maxReservationsPerIp
+  const guarded = guardedRelay(capped ? rateLimitedRelay(relay, rate) : relay, { maxReservationsPerIp })
   return createLibp2p({
-    ...commonOptions(init, false, { relay: capped ? rateLimitedRelay(relay, rate) : relay, autoNAT: autoNATv2() }),
+    ...commonOptions(init, false, { relay: guarded, autoNAT: autoNATv2() }),
     ...(capped ? { streamMuxers: [yamux({ streamOptions: relayStreamOptions(rate) })] } : {}),
     addresses: addresses(init, SERVER_LISTEN),
-    transports: [tcp(), webSockets(), circuitRelayTransport()]
+    transports: [tcp(), webSockets(), reportingRelayTransport(circuitRelayTransport())]
   })
 }
 
@@ -72,7 +75,7 @@ async function createPeerNode (init: PeerNodeInit): Promise<ChiralNode> {
       ...(direct === undefined ? {} : { dcutr: direct.service })
     }),
     addresses: addrs,
-    transports: [direct?.transport ?? tcp(), webSockets(), circuitRelayTransport(), ...await webRTCTransports(init.webrtc, loadWebRTC)]
+    transports: [direct?.transport ?? tcp(), webSockets(), reportingRelayTransport(circuitRelayTransport()), ...await webRTCTransports(init.webrtc, loadWebRTC)]
   })
 }
 
@@ -89,7 +92,8 @@ const loadWebRTC: LoadWebRTC = async () => {
 
 /**
  * Turns Chiral's relay limits into circuit-relay-v2 server settings (all but
- * `rateLimit`, which the library has no setting for: see relay-rate-limit.ts).
+ * `rateLimit` and `maxReservationsPerIp`, which the library has no setting
+ * for: see relay-rate-limit.ts and relay-reservations.ts).
  */
 export function relayServerInit (limits: RelayLimits): CircuitRelayServerInit {
   const l = { ...DEFAULT_RELAY_LIMITS, ...limits }

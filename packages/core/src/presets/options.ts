@@ -15,8 +15,14 @@ export type NodeRole = 'server' | 'peer' | 'browser'
  * A transfer cut by a limit resumes on a new relayed connection.
  */
 export interface RelayLimits {
-  /** Reservations held at once (default 256). */
+  /** Reservations held at once (default 256). A reservation ends when its peer's last connection to the relay closes. */
   maxReservations?: number
+  /**
+   * Reservations held at once by peers connecting from one IP address
+   * (default 32; `Infinity` for no cap). A peer over it is refused
+   * (PERMISSION_DENIED); see `presets/relay-reservations.ts`.
+   */
+  maxReservationsPerIp?: number
   /** How long a reservation lasts before the peer must renew it, ms (default 2 h). */
   reservationTtl?: number
   /** Bytes per relayed connection in each direction (default 4 GiB); `Infinity` for no limit. */
@@ -33,6 +39,7 @@ export interface RelayLimits {
 
 export const DEFAULT_RELAY_LIMITS: Required<RelayLimits> = {
   maxReservations: 256,
+  maxReservationsPerIp: 32,
   reservationTtl: 2 * 60 * 60 * 1000,
   dataLimit: 4 * 1024 ** 3,
   durationLimit: 60 * 60 * 1000,

@@ -103,7 +103,7 @@ function throttledCircuits (components: CircuitRelayServerComponents, bytesPerSe
  * `target` with some members replaced; everything else is read from the
  * target itself (methods bound to it, so private state keeps working).
  */
-function override<T extends object> (target: T, members: Partial<T>): T {
+export function override<T extends object> (target: T, members: Partial<T>): T {
   return new Proxy(target, {
     get (t, prop) {
       if (Object.hasOwn(members, prop)) return members[prop as keyof T]
