@@ -1,7 +1,7 @@
 /**
- * Relay reservations: what the circuit-relay-v2 server does not do on its
- * own (release on disconnect, a cap per source address), and the client side
- * of a refusal (so that a peer turned away learns it at once).
+ * Relay reservations on the server: what the circuit-relay-v2 server does
+ * not do on its own (release on disconnect, a cap per source address). The
+ * client side of a refusal is in relay-refusals.ts.
  *
  * What the library does (circuit-relay-v2 4.2): the server keeps one
  * reservation per peer id in a map, each with a timer of the reservation
@@ -10,14 +10,10 @@
  * that each reserve and leave fill every slot within a minute. The only cap
  * is the total (`maxReservations`); libp2p's inbound throttle (5 connections
  * per second per host) lets one address take all of them.
- *
- * On the client, a refused RESERVE makes the transport's reservation store
- * throw `reservation failed with status RESERVATION_REFUSED` from `addRelay`,
- * which the transport only logs; no event says so.
  */
 import { InvalidArgumentError } from '../errors.js'
 import { override } from './relay-rate-limit.js'
-import type { CircuitRelayServerComponents, CircuitRelayService, RelayReservation } from '@libp2p/circuit-relay-v2'
+import type { CircuitRelayServerComponents, CircuitRelayService } from '@libp2p/circuit-relay-v2'
 import type { ComponentLogger, Connection, Libp2pEvents, PeerId, Startable } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import type { TypedEventTarget } from 'main-event'
@@ -93,7 +89,7 @@ function withRelease<Service extends CircuitRelayService> (service: Service, c: 
     const r = service.reservations.get(peer)
     if (r === undefined) return
     // The library's timer would otherwise delete a later reservation of the same peer.
-    ;(r.signal as RelayReservation['signal'] & { clear?: () => void }).clear?.()
+    r.signal.clear()
     service.reservations.delete(peer)
     l('released the reservation of %p: no connection left', peer)
   }
@@ -132,104 +128,4 @@ function connected (c: GuardedComponents, peer: PeerId): boolean {
 /** The IP address of a multiaddr (its first ip4/ip6 part), if it has one. */
 export function ipOf (addr: Multiaddr): string | undefined {
   return addr.getComponents().find((p) => p.name === 'ip4' || p.name === 'ip6')?.value
-}
-
-/** A relay's answer to a RESERVE that was not OK, as the client saw it. */
-export interface RelayRefusal {
-  /** The relay's peer id. */
-  relay: string
-  /** The status the relay answered (`RESERVATION_REFUSED`, `PERMISSION_DENIED`, …). */
-  status: string
-  /** When, ms since epoch. */
-  at: number
-}
-
-/** Event the client transport dispatches on the node when a relay turns down a reservation. */
-export const RELAY_REFUSED_EVENT = 'chiral:relay-reservation-refused'
-/** Event the client transport dispatches on the node when a relay grants a reservation. */
-export const RELAY_RESERVED_EVENT = 'chiral:relay-reservation-made'
-
-const STATUS = /reservation failed with status (\w+)/
-
-interface ClientReservationStore {
-  addRelay: (peerId: PeerId, type: string) => Promise<unknown>
-}
-
-/**
- * Wraps a circuit-relay-v2 transport factory so that the node hears of every
- * reservation answer: `RELAY_REFUSED_EVENT` (detail: a `RelayRefusal`) when a
- * relay answers a RESERVE with anything but OK, `RELAY_RESERVED_EVENT`
- * (detail: the relay's peer id, a string) when it grants one. The transport
- * exposes its reservation store (`reservationStore`, public); its `addRelay`
- * is where every reservation attempt, first or renewal, runs and fails.
- */
-export function reportingRelayTransport<T> (transport: (components: any) => T): (components: any) => T {
-  return (components: { events: TypedEventTarget<Record<string, CustomEvent>> }) => {
-    const t = transport(components)
-    const store = (t as { reservationStore?: ClientReservationStore }).reservationStore
-    if (store === undefined || typeof store.addRelay !== 'function') return t
-    const addRelay = store.addRelay.bind(store)
-    store.addRelay = async (peerId, type) => {
-      try {
-        const result = await addRelay(peerId, type)
-        components.events.safeDispatchEvent(RELAY_RESERVED_EVENT, { detail: peerId.toString() })
-        return result
-      } catch (err) {
-        const status = STATUS.exec(String((err as Error)?.message))?.[1]
-        if (status !== undefined) {
-          const detail: RelayRefusal = { relay: peerId.toString(), status, at: Date.now() }
-          components.events.safeDispatchEvent(RELAY_REFUSED_EVENT, { detail })
-        }
-        throw err
-      }
-    }
-    return t
-  }
-}
-
-/**
- * Remembers, per relay, the last refusal not followed by a granted
- * reservation. A service of peers and browsers (`services.relayRefusals`),
- * read by `waitForRelayReservation`.
- */
-export class RelayRefusals implements Startable {
-  private readonly events: TypedEventTarget<Record<string, CustomEvent>>
-  private readonly refused = new Map<string, RelayRefusal>()
-
-  constructor (components: { events: TypedEventTarget<Record<string, CustomEvent>> }) {
-    this.events = components.events
-    this.onRefused = this.onRefused.bind(this)
-    this.onReserved = this.onReserved.bind(this)
-  }
-
-  readonly [Symbol.toStringTag] = 'chiral:relay-refusals'
-
-  start (): void {
-    this.events.addEventListener(RELAY_REFUSED_EVENT, this.onRefused)
-    this.events.addEventListener(RELAY_RESERVED_EVENT, this.onReserved)
-  }
-
-  stop (): void {
-    this.events.removeEventListener(RELAY_REFUSED_EVENT, this.onRefused)
-    this.events.removeEventListener(RELAY_RESERVED_EVENT, this.onReserved)
-    this.refused.clear()
-  }
-
-  /** Relays whose last answer was a refusal. */
-  current (): RelayRefusal[] {
-    return [...this.refused.values()]
-  }
-
-  private onRefused (evt: CustomEvent): void {
-    const r = evt.detail as RelayRefusal
-    this.refused.set(r.relay, r)
-  }
-
-  private onReserved (evt: CustomEvent): void {
-    this.refused.delete(String(evt.detail))
-  }
-}
-
-export function relayRefusals (): (components: { events: TypedEventTarget<Record<string, CustomEvent>> }) => RelayRefusals {
-  return (components) => new RelayRefusals(components)
 }
