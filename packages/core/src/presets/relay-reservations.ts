@@ -118,7 +118,7 @@ function withRelease<Service extends CircuitRelayService> (service: Service, c: 
       timer = undefined
       await stop?.()
     }
-  } as Partial<Service>)
+  } as unknown as Partial<Service>)
 }
 
 function connected (c: GuardedComponents, peer: PeerId): boolean {

@@ -41,7 +41,7 @@ function refusedEverywhere (node: Libp2p): Error | undefined {
   if (refusals.length === 0) return undefined
   const relays = keptPeers(node as unknown as { services: Record<string, unknown> }).map((p) => p.peerId)
   const byRelay = new Map(refusals.map((r) => [r.relay, r]))
-  const relevant: RelayRefusal[] = relays.length === 0 ? refusals : relays.map((id) => byRelay.get(id)).filter((r) => r !== undefined)
+  const relevant: RelayRefusal[] = relays.length === 0 ? refusals : relays.map((id) => byRelay.get(id)).filter((r): r is RelayRefusal => r !== undefined)
   if (relevant.length === 0 || relevant.length < relays.length) return undefined
   const text = relevant.map((r) => `${r.relay} answered ${r.status} (${STATUS_MEANING[r.status] ?? 'refused'})`).join('; ')
   return new ReservationRefusedError(`Relay reservation refused: ${text}`, relevant.map(({ relay, status }) => ({ relay, status })))
@@ -64,6 +64,9 @@ const RECHECK_INTERVAL = 1000
  * periodic look, as often as libp2p's debounce would have told (looking
  * sooner, e.g. on `transport:listening`, makes fresh peers hurry to the
  * relay faster than its 5 connections per second and host allow).
+ *
+ * With `fail`, `fail.failure()` is also asked at each look and on every
+ * `fail.event` on the node; an error it returns rejects the wait.
  */
 export async function waitForOwnAddresses (node: Libp2p, pick: (node: Libp2p) => Multiaddr[], options: AbortOptions, abortMessage: string, fail?: { event: string, failure: () => Error | undefined }): Promise<Multiaddr[]> {
   throwIfAborted(options.signal)
