@@ -69,10 +69,10 @@ export function reportingRelayTransport<T> (transport: (components: any) => T): 
  * read by `waitForRelayReservation`.
  */
 export class RelayRefusals implements Startable {
-  private readonly events: TypedEventTarget<Record<string, CustomEvent>>
+  private readonly events: EventTarget
   private readonly refused = new Map<string, RelayRefusal>()
 
-  constructor (components: { events: TypedEventTarget<Record<string, CustomEvent>> }) {
+  constructor (components: { events: EventTarget }) {
     this.events = components.events
     this.onRefused = this.onRefused.bind(this)
     this.onReserved = this.onReserved.bind(this)
@@ -96,16 +96,16 @@ export class RelayRefusals implements Startable {
     return [...this.refused.values()]
   }
 
-  private onRefused (evt: CustomEvent): void {
-    const r = evt.detail as RelayRefusal
+  private onRefused (evt: Event): void {
+    const r = (evt as CustomEvent<RelayRefusal>).detail
     this.refused.set(r.relay, r)
   }
 
-  private onReserved (evt: CustomEvent): void {
-    this.refused.delete(String(evt.detail))
+  private onReserved (evt: Event): void {
+    this.refused.delete(String((evt as CustomEvent<string>).detail))
   }
 }
 
-export function relayRefusals (): (components: { events: TypedEventTarget<Record<string, CustomEvent>> }) => RelayRefusals {
+export function relayRefusals (): (components: { events: EventTarget }) => RelayRefusals {
   return (components) => new RelayRefusals(components)
 }
