@@ -1,5 +1,6 @@
 import { dirname, join } from 'node:path'
 import { parseArgs } from 'node:util'
+import { DEFAULT_CHUNK_SIZE } from '@chiral/core'
 import { multiaddr } from '@multiformats/multiaddr'
 
 /** Everything the node can be told, after defaults, environment and flags. */
@@ -24,6 +25,10 @@ export interface NodeConfig {
   demoDir?: string
   /** Relay limits per relayed connection: bytes, ms, bytes per second each way (`Infinity`: none). */
   relay: { maxReservations: number, maxReservationsPerIp: number, dataLimit: number, durationLimit: number, rateLimit: number }
+  /** DHT provider records kept from one peer, and in all (see provider-caps.ts). */
+  dht: { maxRecordsPerPeer: number, maxRecords: number }
+  /** /health and /metrics requests per second per source address (bursts of twice that). */
+  httpRateLimit: number
   signaling: {
     maxClients: number
     maxMessageBytes: number
@@ -95,6 +100,9 @@ export const OPTIONS: readonly Option[] = [
   { flag: 'relay-data-limit', env: 'CHIRAL_RELAY_DATA_LIMIT', type: 'string', default: '4GiB', help: "bytes per relayed connection (e.g. 512MiB, 4GiB, 'unlimited')" },
   { flag: 'relay-duration-limit', env: 'CHIRAL_RELAY_DURATION_LIMIT', type: 'string', default: '3600', help: "seconds per relayed connection ('unlimited' allowed)" },
   { flag: 'relay-rate-limit', env: 'CHIRAL_RELAY_RATE_LIMIT', type: 'string', default: 'unlimited', help: "bytes per second per relayed connection, each direction (e.g. 10MiB, 'unlimited')" },
+  { flag: 'dht-max-records-per-peer', env: 'CHIRAL_DHT_MAX_RECORDS_PER_PEER', type: 'string', default: '1000', help: 'DHT provider records kept from one peer; more are dropped until some expire' },
+  { flag: 'dht-max-records', env: 'CHIRAL_DHT_MAX_RECORDS', type: 'string', default: '100000', help: 'DHT provider records kept in all; more are dropped until some expire' },
+  { flag: 'http-rate-limit', env: 'CHIRAL_HTTP_RATE_LIMIT', type: 'string', default: '10', help: '/health and /metrics requests per second per source address (bursts of twice that); more get 429' },
   { flag: 'signaling-max-clients', env: 'CHIRAL_SIGNALING_MAX_CLIENTS', type: 'string', default: '10000', help: 'signaling connections at most' },
   { flag: 'signaling-max-message-bytes', env: 'CHIRAL_SIGNALING_MAX_MESSAGE_BYTES', type: 'string', default: '65536', help: 'largest signaling message' },
   { flag: 'signaling-rate', env: 'CHIRAL_SIGNALING_RATE', type: 'string', default: '50', help: 'signaling messages per second per client (sustained)' },
@@ -193,10 +201,15 @@ export function parseConfig (argv: string[], env: NodeJS.ProcessEnv): ParsedArgs
       relay: {
         maxReservations: positiveInt('relay-max-reservations', get('relay-max-reservations')!),
         maxReservationsPerIp: /^(unlimited|infinity)$/i.test(get('relay-max-reservations-per-ip')!) ? Infinity : positiveInt('relay-max-reservations-per-ip', get('relay-max-reservations-per-ip')!),
-        dataLimit: bytes('relay-data-limit', get('relay-data-limit')!),
+        dataLimit: relayDataLimit(get('relay-data-limit')!),
         durationLimit: seconds('relay-duration-limit', get('relay-duration-limit')!) * 1000,
         rateLimit: bytesPerSecond('relay-rate-limit', get('relay-rate-limit')!)
       },
+      dht: {
+        maxRecordsPerPeer: positiveInt('dht-max-records-per-peer', get('dht-max-records-per-peer')!),
+        maxRecords: positiveInt('dht-max-records', get('dht-max-records')!)
+      },
+      httpRateLimit: positiveInt('http-rate-limit', get('http-rate-limit')!),
       signaling: {
         maxClients: positiveInt('signaling-max-clients', get('signaling-max-clients')!),
         maxMessageBytes: positiveInt('signaling-max-message-bytes', get('signaling-max-message-bytes')!),
@@ -257,6 +270,22 @@ const UNITS: Record<string, number> = { '': 1, b: 1, kb: 1e3, mb: 1e6, gb: 1e9, 
 function bytes (name: string, text: string): number {
   const n = parseSize(text)
   if (n === undefined) throw new ConfigError(`--${name} must be a size like 512MiB or 4GiB, or "unlimited"; got "${text}"`)
+  return n
+}
+
+/**
+ * Smallest `--relay-data-limit`: one default-size chunk plus room for what a
+ * relayed connection carries besides it (Noise handshake and frame tags,
+ * yamux headers, multistream-select, identify, the transfer protocol's
+ * messages). libp2p counts both directions against one limit. Below this a
+ * relayed fetch is cut before its first chunk arrives, and the resume on a
+ * new relayed connection is cut again: the file never completes.
+ */
+export const MIN_RELAY_DATA_LIMIT = DEFAULT_CHUNK_SIZE + 64 * 1024
+
+function relayDataLimit (text: string): number {
+  const n = bytes('relay-data-limit', text)
+  if (n < MIN_RELAY_DATA_LIMIT) throw new ConfigError(`--relay-data-limit must be at least ${MIN_RELAY_DATA_LIMIT} bytes (${MIN_RELAY_DATA_LIMIT / 1024}KiB: one ${DEFAULT_CHUNK_SIZE / 1024}KiB chunk plus framing), got "${text}" (${n} bytes)`)
   return n
 }
 

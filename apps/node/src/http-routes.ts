@@ -25,6 +25,8 @@ export interface RouteDeps {
   health: () => Promise<HealthReport>
   registry: Registry
   onError: (err: Error) => void
+  /** Whether a /health or /metrics request may be answered now; false answers 429. */
+  allow?: (req: IncomingMessage) => boolean
 }
 
 /** GET /health (JSON), GET /metrics (Prometheus text), anything else 404. */
@@ -33,6 +35,10 @@ export function createRequestHandler (deps: RouteDeps): (req: IncomingMessage, r
     const path = (req.url ?? '/').split('?')[0]
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       send(res, 405, 'text/plain; charset=utf-8', 'method not allowed\n', { allow: 'GET, HEAD' })
+      return
+    }
+    if ((path === '/health' || path === '/metrics') && deps.allow?.(req) === false) {
+      send(res, 429, 'text/plain; charset=utf-8', 'too many requests\n', { 'retry-after': '1' })
       return
     }
     const route = async (): Promise<void> => {

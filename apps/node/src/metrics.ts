@@ -2,7 +2,7 @@ import { Gauge, Counter, Registry } from 'prom-client'
 import type { ChiralNode } from '@chiral/core'
 import type { Metrics, Stream } from '@libp2p/interface'
 import type { SignalingServer } from '@chiral/signaling'
-import type { Datastore } from 'interface-datastore'
+import type { ProviderCounts } from './provider-caps.js'
 
 const STOP = '/libp2p/circuit/relay/0.2.0/stop'
 
@@ -14,15 +14,21 @@ export interface NodeCounts {
   relayReservations: number
   relayedCircuits: number
   providerRecords: number
+  /** Peers with provider records stored. */
+  providerPeers: number
+  /** New provider records dropped by `--dht-max-records-per-peer` / `--dht-max-records` since start. */
+  providerRecordsRefused: number
 }
 
-/** Reads the live counts behind /health and /metrics. */
-export async function readCounts (node: ChiralNode, signaling: SignalingServer, datastore: Datastore): Promise<NodeCounts> {
+/**
+ * Reads the live counts behind /health and /metrics. Nothing here walks
+ * stored records: the provider counts come from the datastore's index.
+ */
+export function readCounts (node: ChiralNode, signaling: SignalingServer, providers: () => ProviderCounts): NodeCounts {
   const connections = node.getConnections()
   const stats = signaling.stats()
   const relay = node.services.relay as { reservations?: { size: number } } | undefined
-  let providerRecords = 0
-  for await (const _ of datastore.queryKeys({ prefix: '/dht/provider' })) providerRecords++
+  const { records, peers, refused } = providers()
   return {
     connections: connections.length,
     peers: node.getPeers().length,
@@ -31,7 +37,9 @@ export async function readCounts (node: ChiralNode, signaling: SignalingServer, 
     relayReservations: relay?.reservations?.size ?? 0,
     // One outbound STOP stream per relayed connection passing through us.
     relayedCircuits: connections.reduce((n, c) => n + c.streams.filter((s) => s.protocol === STOP && s.direction === 'outbound').length, 0),
-    providerRecords
+    providerRecords: records,
+    providerPeers: peers,
+    providerRecordsRefused: refused
   }
 }
 
@@ -40,22 +48,17 @@ export async function readCounts (node: ChiralNode, signaling: SignalingServer, 
  * fills (libp2p_data_transfer_bytes_total{protocol="/libp2p/circuit/relay/0.2.0/hop …"}
  * counts relayed bytes).
  */
-export function registerNodeMetrics (registry: Registry, node: ChiralNode, signaling: SignalingServer, datastore: Datastore): void {
-  // One read per scrape: prom-client runs every collect() of a scrape at once.
-  let pending: Promise<NodeCounts> | undefined
-  const counts = async (): Promise<NodeCounts> => {
-    pending ??= readCounts(node, signaling, datastore).finally(() => { pending = undefined })
-    return pending
-  }
+export function registerNodeMetrics (registry: Registry, node: ChiralNode, signaling: SignalingServer, providers: () => ProviderCounts): void {
   const gauge = (name: string, help: string, pick: (c: NodeCounts) => number): void => {
     // eslint-disable-next-line no-new
-    new Gauge({ name, help, registers: [registry], async collect () { this.set(pick(await counts())) } })
+    new Gauge({ name, help, registers: [registry], collect () { this.set(pick(readCounts(node, signaling, providers))) } })
   }
   gauge('chiral_signaling_clients', 'Open signaling WebSocket connections', (c) => c.signalingClients)
   gauge('chiral_signaling_rooms', 'Signaling rooms with at least one member', (c) => c.signalingRooms)
   gauge('chiral_relay_reservations', 'Circuit relay reservations held', (c) => c.relayReservations)
   gauge('chiral_relay_circuits', 'Relayed connections currently passing through this node', (c) => c.relayedCircuits)
   gauge('chiral_dht_provider_records', 'DHT provider records stored on this node', (c) => c.providerRecords)
+  gauge('chiral_dht_provider_peers', 'Peers with DHT provider records stored on this node', (c) => c.providerPeers)
   gauge('chiral_libp2p_connections', 'Open libp2p connections', (c) => c.connections)
   // eslint-disable-next-line no-new
   new Gauge({
@@ -70,6 +73,7 @@ export function registerNodeMetrics (registry: Registry, node: ChiralNode, signa
 
   counterFrom(registry, 'chiral_signaling_messages_routed_total', 'Signaling offer/answer/candidate messages delivered', () => ({ '': signaling.stats().messagesRouted }))
   counterFrom(registry, 'chiral_signaling_connections_total', 'Signaling connections accepted', () => ({ '': signaling.stats().connectionsTotal }))
+  counterFrom(registry, 'chiral_dht_provider_records_refused_total', 'New DHT provider records dropped by the per-peer or total cap', () => ({ '': providers().refused }))
   counterFrom(registry, 'chiral_signaling_errors_total', 'Signaling error replies sent, by code', () => ({ ...signaling.stats().errors }), 'code')
 }
 

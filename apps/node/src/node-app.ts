@@ -5,9 +5,11 @@ import { prometheusMetrics } from '@libp2p/prometheus-metrics'
 import { Registry } from 'prom-client'
 import { openDatastore } from './datastore.js'
 import { createRequestHandler } from './http-routes.js'
+import { createHttpRateLimit } from './http-rate-limit.js'
 import { loadOrCreateKey } from './key-file.js'
 import { createStaticFiles } from './static-files.js'
 import { readCounts, registerNodeMetrics, withCircuitCounter } from './metrics.js'
+import { CappedProviderStore } from './provider-caps.js'
 import type { NodeConfig } from './config.js'
 import type { OpenDatastore } from './datastore.js'
 import type { ClusterHealth, HealthReport } from './http-routes.js'
@@ -31,7 +33,7 @@ export interface RunningNode {
  * WebSocket signaling server and /health + /metrics on one HTTP port.
  *
  * ```
- *  start: key file → datastore open → libp2p start → HTTP listen (signaling attached) → ready
+ *  start: key file → datastore open → provider index read → libp2p start → HTTP listen (signaling attached) → ready
  *  stop:  signaling stop (clients get 1001) → HTTP close → libp2p stop → datastore close
  * ```
  */
@@ -58,7 +60,10 @@ export async function startNode (config: NodeConfig, log: Log): Promise<RunningN
 }
 
 async function startWithDatastore (config: NodeConfig, log: Log, key: PrivateKey, store: OpenDatastore): Promise<RunningNode> {
-  const { datastore } = store
+  const datastore = new CappedProviderStore(store.datastore, config.dht)
+  await datastore.load()
+  const providers = (): ReturnType<CappedProviderStore['counts']> => datastore.counts()
+  log.info('dht provider records', { stored: providers().records, peers: providers().peers, maxRecordsPerPeer: config.dht.maxRecordsPerPeer, maxRecords: config.dht.maxRecords })
   const registry = new Registry()
   const ip = config.host.includes(':') ? 'ip6' : 'ip4'
   const node: ChiralNode = await createNode({
@@ -86,7 +91,7 @@ async function startWithDatastore (config: NodeConfig, log: Log, key: PrivateKey
     ...(config.redis === undefined ? {} : { cluster: redisCluster(config.redis) })
   })
   if (config.redis !== undefined) logClusterStatus(signaling, log, redactRedisUrl(config.redis.url))
-  registerNodeMetrics(registry, node, signaling, datastore)
+  registerNodeMetrics(registry, node, signaling, providers)
 
   const startedAt = Date.now()
   const multiaddrs = (): string[] => node.getMultiaddrs().map((ma) => ma.toString())
@@ -107,9 +112,15 @@ async function startWithDatastore (config: NodeConfig, log: Log, key: PrivateKey
     bootstrap: keptPeers(node),
     uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
     cluster: clusterHealth(signaling.clusterStatus()),
-    counts: { ...(await readCounts(node, signaling, datastore)) }
+    counts: { ...readCounts(node, signaling, providers) }
   })
-  const routes = createRequestHandler({ health, registry, onError: (err) => { log.error('http handler failed', { error: err.message }) } })
+  const rateLimit = createHttpRateLimit({ perSecond: config.httpRateLimit })
+  const routes = createRequestHandler({
+    health,
+    registry,
+    allow: (req) => rateLimit.allow(req.socket.remoteAddress ?? ''),
+    onError: (err) => { log.error('http handler failed', { error: err.message }) }
+  })
   const demo = config.demoDir === undefined ? undefined : createStaticFiles(config.demoDir)
   http.on('request', (req, res) => {
     const path = (req.url ?? '/').split('?')[0]
