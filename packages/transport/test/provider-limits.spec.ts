@@ -22,7 +22,7 @@ describe('provider session limits (in-process channels)', () => {
   async function start (init: ProviderInit = {}, chunks = 16): Promise<Manifest> {
     provider = createProvider({}, init)
     await provider.start()
-    return provider.share(new Blob([randomBytes(chunks * 4 * KiB)]), { name: 'data.bin', chunkSize: 4 * KiB })
+    return provider.share(new Blob([randomBytes(chunks * 16 * KiB)]), { name: 'data.bin', chunkSize: 16 * KiB })
   }
 
   /** A session whose provider side blocks on every send until the receiver reads. */
