@@ -20,6 +20,17 @@ export interface Libp2pStreamChannelInit {
   /** Largest message in either direction (default 4 MiB). */
   maxMessageSize?: number
   /**
+   * Largest message this end accepts (default `maxMessageSize`). A provider
+   * only ever receives small `Open` and `Request` messages and sets it low, so
+   * a remote announcing a huge message is cut off at its length prefix.
+   */
+  maxInboundMessageSize?: number
+  /**
+   * Bytes the libp2p stream may hold unread (while paused) before it is reset
+   * (default: enough for `highWaterMark`, one message and a full yamux window).
+   */
+  maxReadBufferLength?: number
+  /**
    * Received bytes not yet read above which the stream is paused (yamux then
    * stops granting send window to the remote). Default 16 MiB.
    */
@@ -53,6 +64,7 @@ class Libp2pStreamChannel implements MessageChannel {
   readonly method: TransferMethod
   bytesReceived = 0
   readonly maxMessageSize: number
+  private readonly maxInboundMessageSize: number
   private readonly stream: Stream
   private readonly buffer = new Uint8ArrayList()
   private readonly queue: MessageQueue
@@ -67,10 +79,11 @@ class Libp2pStreamChannel implements MessageChannel {
     if (!Number.isSafeInteger(this.maxMessageSize) || this.maxMessageSize <= 0 || this.maxMessageSize > 2 ** 32 - 1) {
       throw new InvalidArgumentError(`maxMessageSize must be a positive 32-bit integer, got ${this.maxMessageSize}`)
     }
+    this.maxInboundMessageSize = Math.min(init.maxInboundMessageSize ?? this.maxMessageSize, this.maxMessageSize)
     this.sendBufferLength = init.sendBufferLength ?? 1024 * 1024
     const highWaterMark = init.highWaterMark ?? 16 * 1024 * 1024
     // While paused, a yamux stream still receives what the remote's window allows (≤ 16 MiB).
-    stream.maxReadBufferLength = Math.max(stream.maxReadBufferLength, highWaterMark + this.maxMessageSize + 16 * 1024 * 1024)
+    stream.maxReadBufferLength = init.maxReadBufferLength ?? Math.max(stream.maxReadBufferLength, highWaterMark + this.maxInboundMessageSize + 16 * 1024 * 1024)
     this.queue = new MessageQueue({
       highWaterMark,
       lowWaterMark: Math.floor(highWaterMark / 2),
@@ -161,8 +174,8 @@ class Libp2pStreamChannel implements MessageChannel {
     this.buffer.append(data)
     while (this.buffer.byteLength >= PREFIX_LENGTH) {
       const length = this.buffer.getUint32(0)
-      if (length > this.maxMessageSize) {
-        this.abort(new TransferProtocolError(`Incoming message of ${length} bytes exceeds the ${this.maxMessageSize}-byte limit`))
+      if (length > this.maxInboundMessageSize) {
+        this.abort(new TransferProtocolError(`Incoming message of ${length} bytes exceeds the ${this.maxInboundMessageSize}-byte limit`))
         return
       }
       if (this.buffer.byteLength < PREFIX_LENGTH + length) return

@@ -26,6 +26,12 @@ export const PIECE_HEADER_LENGTH = 9
 /** `Error.index` value for errors about the whole session rather than one chunk. */
 export const SESSION_ERROR_INDEX = 0xffffffff
 
+/**
+ * Most chunk indexes one `Request` may carry. A larger `Request` is a protocol
+ * error: the provider answers `bad-request` for the session and closes it.
+ */
+export const MAX_REQUEST_INDEXES = 64
+
 /** Smallest max message size a channel may have to carry the protocol. */
 export const MIN_MESSAGE_SIZE = 1024
 
@@ -34,6 +40,7 @@ export const WIRE_ERROR_CODES = [
   'content-not-found',
   'content-unavailable',
   'bad-request',
+  'too-many-sessions',
   'internal'
 ] as const
 

@@ -1,7 +1,7 @@
 import { CID } from 'multiformats/cid'
 import { TransferProtocolError } from '../errors.js'
 import {
-  MessageType, OPEN_WANT_MANIFEST, PIECE_HEADER_LENGTH, SESSION_ERROR_INDEX, WIRE_ERROR_CODES
+  MAX_REQUEST_INDEXES, MessageType, OPEN_WANT_MANIFEST, PIECE_HEADER_LENGTH, SESSION_ERROR_INDEX, WIRE_ERROR_CODES
 } from './constants.js'
 import type { WireErrorCode } from './constants.js'
 
@@ -52,7 +52,14 @@ export function allocatePiece (type: 'manifest' | 'chunk', first: number, offset
   return out
 }
 
+/**
+ * `index` undefined: an error about the whole session. A chunk index can never
+ * be `0xffffffff` (that value means "the whole session" on the wire).
+ */
 export function encodeError (index: number | undefined, code: WireErrorCode, message: string): Uint8Array {
+  if (index !== undefined && (!Number.isInteger(index) || index < 0 || index >= SESSION_ERROR_INDEX)) {
+    throw new RangeError(`Chunk index ${index} cannot be carried by an Error message`)
+  }
   const codeBytes = encoder.encode(code)
   const text = encoder.encode(message.slice(0, MAX_ERROR_TEXT))
   const out = new Uint8Array(6 + codeBytes.byteLength + text.byteLength)
@@ -84,8 +91,13 @@ export function decodeMessage (bytes: Uint8Array): TransferMessage {
     case MessageType.Request: {
       const count = (bytes.byteLength - 1) / 4
       if (!Number.isInteger(count) || count === 0) throw new TransferProtocolError('Request message has a bad length')
+      if (count > MAX_REQUEST_INDEXES) throw new TransferProtocolError(`Request carries ${count} indexes, more than ${MAX_REQUEST_INDEXES}`)
       const indices: number[] = []
-      for (let i = 0; i < count; i++) indices.push(view.getUint32(1 + 4 * i))
+      for (let i = 0; i < count; i++) {
+        const index = view.getUint32(1 + 4 * i)
+        if (index === SESSION_ERROR_INDEX) throw new TransferProtocolError('Request carries the reserved index 0xffffffff')
+        indices.push(index)
+      }
       return { type: 'request', indices }
     }
     case MessageType.Manifest:

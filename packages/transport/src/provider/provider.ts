@@ -4,9 +4,13 @@ import { TypedEventEmitter } from 'main-event'
 import { libp2pStreamChannel } from '../channels/libp2p-stream.js'
 import { methodOfConnection } from '../paths/connection-method.js'
 import { TRANSFER_PROTOCOL } from '../protocol/constants.js'
+import { encodeError } from '../protocol/messages.js'
+import { PeerSessions } from './peer-sessions.js'
 import { serveSession } from './serve-session.js'
+import { DEFAULT_MAX_SESSIONS_PER_PEER, PROVIDER_INBOUND } from './session-limits.js'
 import type { ContentSource, OpenSource } from './content-source.js'
 import type { ChunkHook, ServeSessionStats, SharedContent } from './serve-session.js'
+import type { SessionLimits } from './session-limits.js'
 import type { AbortOptions, ContentId, Manifest, ManifestProgress, MessageChannel, Startable } from '@chiral/core'
 import type { Libp2p, Logger } from '@libp2p/interface'
 
@@ -24,6 +28,17 @@ export interface ProviderInit {
   maxInboundStreams?: number
   /** Fault-injection seam for tests: see `ChunkHook`. */
   chunkHook?: ChunkHook
+  /**
+   * Concurrent sessions of one remote peer, across all its connections and
+   * paths (default 8). More are refused with `too-many-sessions`.
+   */
+  maxSessionsPerPeer?: number
+  /** A session with nothing to send and no request for this long is closed, ms (default 30 s). */
+  idleTimeout?: number
+  /** Chunks one session may have requested and not yet received (default 64). */
+  maxOutstanding?: number
+  /** One message that cannot be sent for this long ends its session, ms (default 120 s). */
+  sendTimeout?: number
 }
 
 export interface ShareOptions extends AbortOptions {
@@ -55,6 +70,8 @@ export interface ProviderEvents {
   /** The receiver asked for a content id on the session. */
   'session:content': CustomEvent<SessionEventDetail>
   'session:close': CustomEvent<SessionEventDetail>
+  /** A session was refused: its peer already holds `maxSessionsPerPeer`. */
+  'session:refused': CustomEvent<SessionEventDetail>
 }
 
 export interface ServeOptions extends AbortOptions {
@@ -83,6 +100,8 @@ export class Provider<Input = never> extends TypedEventEmitter<ProviderEvents> i
   private controller?: AbortController
   private readonly sessions = new Set<Promise<unknown>>()
   private sessionCount = 0
+  private readonly peerSessions: PeerSessions
+  private readonly limits: Partial<SessionLimits>
 
   constructor (components: ProviderComponents, init: ProviderInit, openSource: OpenSource<Input>) {
     super()
@@ -90,6 +109,12 @@ export class Provider<Input = never> extends TypedEventEmitter<ProviderEvents> i
     this.init = init
     this.openSource = openSource
     this.protocol = init.protocol ?? TRANSFER_PROTOCOL
+    this.peerSessions = new PeerSessions(Math.max(1, init.maxSessionsPerPeer ?? DEFAULT_MAX_SESSIONS_PER_PEER))
+    this.limits = {
+      ...(init.idleTimeout === undefined ? {} : { idleTimeout: init.idleTimeout }),
+      ...(init.maxOutstanding === undefined ? {} : { maxOutstanding: init.maxOutstanding }),
+      ...(init.sendTimeout === undefined ? {} : { sendTimeout: init.sendTimeout })
+    }
     this.log = components.node?.logger?.forComponent('chiral:transport:provider') ?? logger('chiral:transport:provider')
   }
 
@@ -103,7 +128,7 @@ export class Provider<Input = never> extends TypedEventEmitter<ProviderEvents> i
     const node = this.components.node
     if (node != null) {
       await node.handle(this.protocol, async (stream, connection) => {
-        const channel = libp2pStreamChannel(stream, { method: methodOfConnection(connection) })
+        const channel = libp2pStreamChannel(stream, { method: methodOfConnection(connection), ...PROVIDER_INBOUND })
         await this.serve(channel, { peerId: connection.remotePeer.toString() }).catch((err: Error) => { this.log.error('session failed - %e', err) })
       }, { runOnLimitedConnection: true, maxInboundStreams: this.init.maxInboundStreams ?? 32 })
     }
@@ -165,8 +190,16 @@ export class Provider<Input = never> extends TypedEventEmitter<ProviderEvents> i
       ...(options.peerId === undefined ? {} : { peerId: options.peerId }),
       startedAt: Date.now()
     }
+    const peerId = options.peerId
+    if (peerId !== undefined && !this.peerSessions.acquire(peerId)) {
+      this.log('refusing a session of %s: it holds %d already', peerId, this.peerSessions.count(peerId))
+      this.safeDispatchEvent('session:refused', { detail: { ...detail } })
+      await refuse(channel, `Peer ${peerId} has too many sessions open`)
+      return { chunks: 0, bytes: 0 }
+    }
     this.safeDispatchEvent('session:open', { detail: { ...detail } })
     const session = serveSession(channel, {
+      limits: this.limits,
       lookup: (cid) => this.shared.get(cid.toString()),
       log: this.log,
       signal,
@@ -183,6 +216,16 @@ export class Provider<Input = never> extends TypedEventEmitter<ProviderEvents> i
       return stats
     } finally {
       this.sessions.delete(session)
+      if (peerId !== undefined) this.peerSessions.release(peerId)
     }
   }
+}
+
+/** Answers a channel with a session-wide `too-many-sessions` error and closes it, without reading. */
+async function refuse (channel: MessageChannel, message: string): Promise<void> {
+  try {
+    await channel.send(encodeError(undefined, 'too-many-sessions', message), { signal: AbortSignal.timeout(1000) })
+    await channel.close({ signal: AbortSignal.timeout(1000) })
+  } catch {}
+  channel.abort(new Error(message))
 }

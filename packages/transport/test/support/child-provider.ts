@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { multiaddr } from '@multiformats/multiaddr'
+import type { ProviderInit } from '../../src/index.js'
 import type { PeerTarget } from '@chiral/core'
 import type { ChildProcess } from 'node:child_process'
 
@@ -18,10 +19,11 @@ export interface ChildProvider {
   stop(): Promise<void>
 }
 
-/** Starts `provider-process.ts` sharing `file` and waits until it serves. */
-export async function spawnProvider (relay: string, file: string, name?: string, timeoutMs = 30_000): Promise<ChildProvider> {
+/** Starts `provider-process.ts` sharing `file` and waits until it serves; `init` is the provider's `ProviderInit`. */
+export async function spawnProvider (relay: string, file: string, name?: string, timeoutMs = 30_000, init: ProviderInit = {}): Promise<ChildProvider> {
   const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', script, relay, file, ...(name == null ? [] : [name])], {
     cwd: repoRoot,
+    env: { ...process.env, CHIRAL_PROVIDER_INIT: JSON.stringify(init) },
     stdio: ['pipe', 'pipe', 'inherit']
   })
   const exited = new Promise<void>((resolve) => { child.once('exit', () => { resolve() }) })

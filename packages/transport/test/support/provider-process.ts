@@ -5,9 +5,11 @@
  *
  * Prints one JSON line `{ peerId, multiaddrs, cid }` once it serves the file
  * through its relay reservation, then runs until killed or stdin closes.
+ * `CHIRAL_PROVIDER_INIT` (JSON) is passed to `createProvider` as its init.
  */
 import { createNode, relayAddresses, waitForRelayReservation } from '@chiral/core'
 import { createProvider } from '../../src/index.js'
+import type { ProviderInit } from '../../src/index.js'
 
 const [relay, file, name] = process.argv.slice(2)
 if (relay == null || file == null) {
@@ -17,7 +19,7 @@ if (relay == null || file == null) {
 const node = await createNode({ role: 'peer', listen: ['/p2p-circuit'], relays: [relay], allowPrivateAddresses: true })
 await node.start()
 await waitForRelayReservation(node, { signal: AbortSignal.timeout(15_000) })
-const provider = createProvider({ node })
+const provider = createProvider({ node }, JSON.parse(process.env.CHIRAL_PROVIDER_INIT ?? '{}') as ProviderInit)
 await provider.start()
 const manifest = await provider.share(file, name == null ? {} : { name })
 process.stdout.write(JSON.stringify({
