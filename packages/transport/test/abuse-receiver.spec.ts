@@ -187,6 +187,32 @@ describe('a receiver facing an abusive provider', () => {
     }
   })
 
+  it('gives up a provider that accepts every re-dial and stays mute, instead of re-dialing for ever', async () => {
+    const manifest = await hugeManifest(64 * MiB)
+    let dials = 0
+    const mute = createReceiver({
+      dialers: [{
+        name: 'mute',
+        method: 'memory',
+        async dial () {
+          dials++
+          return memoryChannelPair()[0]
+        }
+      }]
+    }, { retryDelay: 100 })
+    await mute.start()
+    try {
+      const startedAt = Date.now()
+      const err = await mute.fetch(manifest.cid, { sink: blobSink(), providers: [{ peerId: '12D3KooWMuteMuteMuteMuteMuteMuteMuteMuteMuteMuteMute', multiaddrs: [] }] })
+        .then(() => undefined, (e: Error) => e)
+      console.log(`re-dialed mute provider ${dials} times; fetch failed after ${Date.now() - startedAt} ms (${err?.message})`)
+      expect(isChiralError(err, 'provider-stalled')).toBe(true)
+      expect(dials).toBe(3)
+    } finally {
+      await mute.stop()
+    }
+  }, 40_000)
+
   describe('with real content', () => {
     let good: Provider<string>
     let bad: Provider<string>
