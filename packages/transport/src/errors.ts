@@ -87,3 +87,31 @@ export class StorageQuotaError extends ChiralError {
 export class StorageUnavailableError extends ChiralError {
   static override readonly code = 'storage-unavailable'
 }
+
+/**
+ * The manifest announces a file larger than the receiver accepts
+ * (`maxFileSize`). Nothing is written: the fetch is refused before the sink
+ * opens, so no `.part` is created.
+ */
+export class FileTooLargeError extends ChiralError {
+  static override readonly code = 'file-too-large'
+}
+
+/**
+ * The destination has less free space than the file still needs. Refused
+ * before the sink creates its file; the message gives both sizes.
+ */
+export class InsufficientSpaceError extends ChiralError {
+  static override readonly code = 'insufficient-space'
+}
+
+/**
+ * A provider went silent, or delivered far slower than its channel had
+ * shown it can, while it owed the manifest or a chunk; its channel was
+ * dropped and what it owed went to other channels. Not a fault of the
+ * content: the path may simply have died, so the provider is dialled again
+ * within the retry budget.
+ */
+export class ProviderStalledError extends ChiralError {
+  static override readonly code = 'provider-stalled'
+}

@@ -14,8 +14,11 @@ export type { MessageQueueInit } from './channels/message-queue.js'
 // Errors
 export {
   ChannelClosedError, ContentNotFoundError, ContentUnavailableError, NoDirectConnectionError, PathDialError, PathsLostError, PeerGoneError,
-  ProviderMisbehavedError, StorageQuotaError, StorageUnavailableError, TransferProtocolError
+  ProviderMisbehavedError, StorageQuotaError, StorageUnavailableError, TransferProtocolError,
+  FileTooLargeError, InsufficientSpaceError, ProviderStalledError
 } from './errors.js'
+export { BROWSER_MAX_FILE_SIZE, NODE_MAX_FILE_SIZE } from './receiver/size-limit.js'
+export type { StallInit } from './receiver/stall-watch.js'
 
 // Paths
 export { methodOfConnection } from './paths/connection-method.js'

@@ -6,6 +6,7 @@
 import { openPortableSource } from './provider/content-source.js'
 import { Provider } from './provider/provider.js'
 import { Receiver } from './receiver/receiver.js'
+import { BROWSER_MAX_FILE_SIZE } from './receiver/size-limit.js'
 import { blobSink } from './sinks/blob-sink.js'
 import { fallbackSink } from './sinks/fallback-sink.js'
 import { opfsSink } from './sinks/opfs-sink.js'
@@ -29,5 +30,5 @@ export function createProvider (components: ProviderComponents = {}, init: Provi
  * reload), or one held in memory where OPFS cannot be used.
  */
 export function createReceiver (components: ReceiverComponents = {}, init: ReceiverInit = {}): Receiver {
-  return new Receiver(components, init, () => fallbackSink(opfsSink(), () => blobSink()))
+  return new Receiver(components, init, () => fallbackSink(opfsSink(), () => blobSink()), { maxFileSize: BROWSER_MAX_FILE_SIZE })
 }

@@ -8,6 +8,7 @@ import { openNodeSource } from './provider/file-source.js'
 import { Receiver } from './receiver/receiver.js'
 import { blobSink } from './sinks/blob-sink.js'
 import { fileSink } from './sinks/file-sink.js'
+import { NODE_MAX_FILE_SIZE } from './receiver/size-limit.js'
 import type { ProviderComponents, ProviderInit } from './provider/provider.js'
 import type { FetchOptions, ReceiverComponents, ReceiverInit } from './receiver/receiver.js'
 import type { TransferSink } from './sinks/sink.js'
@@ -28,7 +29,7 @@ export function createProvider (components: ProviderComponents = {}, init: Provi
 
 /** A receiver that writes to `destination` (a directory) or, without one, returns a Blob. */
 export function createReceiver (components: ReceiverComponents = {}, init: ReceiverInit = {}): Receiver {
-  return new Receiver(components, init, defaultSink)
+  return new Receiver(components, init, defaultSink, { maxFileSize: NODE_MAX_FILE_SIZE })
 }
 
 function defaultSink (options: FetchOptions): TransferSink {

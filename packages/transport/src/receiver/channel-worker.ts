@@ -60,6 +60,10 @@ export class ChannelWorker {
   /** When true the transfer sends no new requests here (in-flight ones finish). */
   paused: boolean
   error?: Error
+  /** Length of the manifest being received, once its first piece arrived (0 before). */
+  manifestTotal = 0
+  /** Manifest bytes received. */
+  manifestBytes = 0
   /** Goodput and round-trip time of this channel, from its own chunks. */
   readonly meter = new GoodputMeter()
   private readonly handlers: ChannelWorkerHandlers
@@ -97,9 +101,9 @@ export class ChannelWorker {
     return this.channel.maxMessageSize
   }
 
-  /** Bytes that arrived on the channel: its own count (inside messages) when it has one, else whole chunk pieces. */
+  /** Bytes that arrived on the channel: its own count (inside messages) when it has one, else whole manifest and chunk pieces. */
   get received (): number {
-    return this.channel.bytesReceived ?? this.bytes
+    return this.channel.bytesReceived ?? this.bytes + this.manifestBytes
   }
 
   /** Chunks this channel owes: requested or being checked. */
@@ -189,6 +193,8 @@ export class ChannelWorker {
         }
         this.manifest.bytes.set(message.bytes, message.offset)
         this.manifest.received += message.bytes.byteLength
+        this.manifestTotal = message.total
+        this.manifestBytes += message.bytes.byteLength
         if (this.manifest.received >= message.total) {
           const bytes = this.manifest.bytes
           this.manifest = undefined

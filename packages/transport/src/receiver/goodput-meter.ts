@@ -88,6 +88,20 @@ export class GoodputMeter {
     return this.deliveredBytes
   }
 
+  /**
+   * When the channel started on the chunk at its head: the later of the
+   * oldest of `outstanding`'s requests and the previous delivery (the
+   * provider answers in order). Undefined when none is outstanding.
+   */
+  headStartedAt (outstanding: Iterable<number>): number | undefined {
+    let oldest: number | undefined
+    for (const index of outstanding) {
+      const at = this.requestedAt.get(index)
+      if (at !== undefined && (oldest === undefined || at < oldest)) oldest = at
+    }
+    return oldest === undefined ? undefined : Math.max(oldest, this.lastDeliveryAt)
+  }
+
   /** How long the oldest outstanding request has waited, ms (0 when none). */
   oldestWaitMs (now = Date.now()): number {
     let oldest = now

@@ -1,6 +1,6 @@
 import { isChiralError } from '@chiral/core'
 import { logger } from '@libp2p/logger'
-import { PathDialError, PathsLostError } from '../errors.js'
+import { PathDialError, PathsLostError, ProviderStalledError } from '../errors.js'
 import type { PathRace } from '../race/race.js'
 import type { PathLoss, PeerPaths } from '../race/peer-paths.js'
 import type { Transfer } from './transfer.js'
@@ -53,6 +53,9 @@ export interface ProviderLinkHooks {
 /** Channel errors that are the provider's doing: re-dialing would not help. */
 const PROVIDER_FAULTS = new Set(['content-not-found', 'content-unavailable', 'provider-misbehaved', 'transfer-protocol-error'])
 
+/** Outages in a row, each ended by a stalled channel and with no chunk verified between them, before a provider is given up. */
+const MAX_STALLED_OUTAGES = 3
+
 const log = logger('chiral:transport:recovery')
 
 /**
@@ -81,6 +84,8 @@ export class ProviderLink {
   private readonly hooks: ProviderLinkHooks
   private backgroundTimer?: ReturnType<typeof setTimeout>
   private backgroundDelay = 2000
+  private stalledOutages = 0
+  private verifiedAtLastStall = -1
 
   constructor (race: PathRace, transfer: Transfer, target: PeerTarget, protocol: string, init: RecoveryInit, hooks: ProviderLinkHooks = {}) {
     this.race = race
@@ -112,9 +117,28 @@ export class ProviderLink {
       if (this.transfer.finished) return
       const fault = peer.channelErrors.find((e) => isChiralError(e) && PROVIDER_FAULTS.has(e.code))
       if (fault !== undefined) throw fault
+      this.countStall(peer)
       await this.recover(peer)
       if (this.transfer.finished) return
     }
+  }
+
+  /**
+   * A provider that accepts every re-dial and then stalls again would be
+   * re-dialled for ever: after `MAX_STALLED_OUTAGES` stalled outages in a
+   * row with no chunk of the fetch verified in between, it is given up.
+   */
+  private countStall (peer: PeerPaths): void {
+    const stalled = peer.channelErrors.find((e) => isChiralError(e, ProviderStalledError.code))
+    if (stalled === undefined) {
+      this.stalledOutages = 0
+      return
+    }
+    if (this.transfer.bytesVerified !== this.verifiedAtLastStall) this.stalledOutages = 0
+    this.verifiedAtLastStall = this.transfer.bytesVerified
+    this.stalledOutages++
+    log('%s stalled (%d in a row) - %s', this.target.peerId, this.stalledOutages, stalled.message)
+    if (this.stalledOutages >= MAX_STALLED_OUTAGES) throw stalled
   }
 
   /**

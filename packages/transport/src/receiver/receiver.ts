@@ -8,6 +8,7 @@ import { ProviderLink } from './provider-link.js'
 import { Transfer } from './transfer.js'
 import type { TransferProgress, TransferResult } from './transfer.js'
 import type { Recovery, RecoveryInit } from './provider-link.js'
+import type { StallInit } from './stall-watch.js'
 import type { PathRaceInit } from '../race/race.js'
 import type { PathLoss, PathReport, PathSwitchDetail, PeerPaths } from '../race/peer-paths.js'
 import type { TransferSink } from '../sinks/sink.js'
@@ -27,8 +28,14 @@ export interface ReceiverComponents {
 }
 
 /** Settings of a receiver (the path selector's included). */
-export interface ReceiverInit extends PathRaceInit, RecoveryInit {
+export interface ReceiverInit extends PathRaceInit, RecoveryInit, StallInit {
   protocol?: string
+  /**
+   * Largest file accepted, bytes (default: the platform's, 64 GiB in Node,
+   * 16 GiB in browsers, see `size-limit.ts`). A manifest announcing more
+   * fails the fetch with `FileTooLargeError` before any file is created.
+   */
+  maxFileSize?: number
   /** Chunks in flight per channel (default 8). */
   window?: number
   /** Providers used at once for one fetch (default 3). */
@@ -92,6 +99,7 @@ export class Receiver implements Startable {
   private readonly components: ReceiverComponents
   private readonly init: ReceiverInit
   private readonly defaultSink: DefaultSink
+  private readonly maxFileSize: number
   private readonly dialers: PathDialer[]
   /** The path race every fetch uses; its `path:*` events cover all fetches. */
   readonly race: PathRace
@@ -99,10 +107,12 @@ export class Receiver implements Startable {
   private readonly active = new Set<Transfer>()
   private controller?: AbortController
 
-  constructor (components: ReceiverComponents, init: ReceiverInit, defaultSink: DefaultSink) {
+  /** `maxFileSize`: the platform's default limit, used when `init` sets none. */
+  constructor (components: ReceiverComponents, init: ReceiverInit, defaultSink: DefaultSink, platform: { maxFileSize: number } = { maxFileSize: Number.MAX_SAFE_INTEGER }) {
     this.components = components
     this.init = init
     this.defaultSink = defaultSink
+    this.maxFileSize = init.maxFileSize ?? platform.maxFileSize
     this.protocol = init.protocol ?? TRANSFER_PROTOCOL
     this.dialers = components.dialers ?? (components.node == null ? [] : [relayDialer(components.node)])
     this.race = new PathRace({ dialers: this.dialers }, init)
@@ -132,6 +142,10 @@ export class Receiver implements Startable {
       signal,
       ...(options.onProgress == null ? {} : { onProgress: options.onProgress }),
       window: options.window ?? this.init.window,
+      maxFileSize: this.maxFileSize,
+      ...(this.init.stallFloor == null ? {} : { stallFloor: this.init.stallFloor }),
+      ...(this.init.stallFactor == null ? {} : { stallFactor: this.init.stallFactor }),
+      ...(this.init.minRate == null ? {} : { minRate: this.init.minRate }),
       ...(this.init.maxChunkAttempts == null ? {} : { maxChunkAttempts: this.init.maxChunkAttempts }),
       ...(this.init.maxBadChunksPerChannel == null ? {} : { maxBadChunksPerChannel: this.init.maxBadChunksPerChannel })
     })

@@ -1,4 +1,5 @@
 import type { ReconnectingDetail } from './provider-link.js'
+import type { StallInit } from './stall-watch.js'
 import type { SinkOutput } from '../sinks/sink.js'
 import type { ContentId, Manifest, TransferMethod } from '@chiral/core'
 
@@ -58,7 +59,9 @@ export interface TransferResult extends SinkOutput {
   verified: true
 }
 
-export interface TransferInit {
+export interface TransferInit extends StallInit {
+  /** Largest file accepted, bytes: a bigger manifest fails the transfer with `FileTooLargeError` before the sink opens (default: no limit). */
+  maxFileSize?: number
   /** Default per-channel window, in chunks. */
   window?: number
   /** Bad copies of one chunk before the transfer fails (default 3). */

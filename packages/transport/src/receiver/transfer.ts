@@ -2,13 +2,15 @@ import { AbortError, chunkLength, decodeManifest, isChiralError, verifyChunk } f
 import { logger } from '@libp2p/logger'
 import { TypedEventEmitter } from 'main-event'
 import {
-  ContentNotFoundError, ContentUnavailableError, PeerGoneError, ProviderMisbehavedError, TransferProtocolError
+  ContentNotFoundError, ContentUnavailableError, PeerGoneError, ProviderMisbehavedError, ProviderStalledError, TransferProtocolError
 } from '../errors.js'
 import { ChannelWorker } from './channel-worker.js'
 import { ChunkScheduler } from './chunk-scheduler.js'
 import { endGame } from './end-game.js'
 import { Detached, transferResult } from './transfer-result.js'
 import { RateMeter } from './rate-meter.js'
+import { checkFileSize } from './size-limit.js'
+import { StallWatch } from './stall-watch.js'
 import { DEFAULT_WINDOW } from './transfer-types.js'
 import type {
   AttachedChannel, AttachOptions, PathRecord, TransferEvents, TransferInit, TransferProgress, TransferResult
@@ -35,6 +37,7 @@ const ERROR_RANK: Record<string, number> = {
   [TransferProtocolError.code]: 3,
   [ContentNotFoundError.code]: 2,
   [ContentUnavailableError.code]: 2,
+  [ProviderStalledError.code]: 1,
   [PeerGoneError.code]: 1
 }
 
@@ -97,6 +100,10 @@ export class Transfer extends TypedEventEmitter<TransferEvents> {
       onRemoteError: (w, index, code, message) => { this.onRemoteError(w, index, code, message) },
       onClose: (w, err) => { this.onClose(w, err) }
     }
+    const stalls = new StallWatch(init)
+    const watchdog = setInterval(() => { this.checkProviders(stalls) }, stalls.interval)
+    watchdog.unref?.()
+    void this.result.finally(() => { clearInterval(watchdog) }).catch(() => {})
     const signal = init.signal
     if (signal != null) {
       const onAbort = (): void => { this.fail(new AbortError('Fetch cancelled', { cause: signal.reason })) }
@@ -201,6 +208,15 @@ export class Transfer extends TypedEventEmitter<TransferEvents> {
     }
     if (this.phase.name !== 'opening' || this.openingManifest) return
     this.openingManifest = true
+    if (this.init.maxFileSize !== undefined) {
+      try {
+        checkFileSize(manifest, this.init.maxFileSize)
+      } catch (err) {
+        // The content itself is refused: every provider of this content id sends the same manifest.
+        this.fail(err as Error)
+        return
+      }
+    }
     const held = await this.sink.open(manifest, this.init.signal == null ? {} : { signal: this.init.signal })
     const now = this.phase as Phase
     if (now.name !== 'opening') {
@@ -338,6 +354,18 @@ export class Transfer extends TypedEventEmitter<TransferEvents> {
       : new PeerGoneError(`Channel closed: ${err.message}`, { cause: err })
     const rank = (e?: Error): number => e == null ? 0 : ERROR_RANK[(e as unknown as { code: string }).code] ?? 0
     if (rank(classified) >= rank(this.lastError)) this.lastError = classified
+  }
+
+  /** Drops channels whose provider stopped delivering what it owes (see `StallWatch`); their chunks go back to "missing". */
+  private checkProviders (stalls: StallWatch): void {
+    if (this.finished) return
+    const chunkBytes = this.knownManifest?.chunkSize ?? 0
+    for (const worker of this.workers) {
+      const err = stalls.check(worker, chunkBytes)
+      if (err === undefined) continue
+      log('dropping channel %d - %s', worker.id, err.message)
+      worker.abort(err)
+    }
   }
 
   private pumpAll (): void {

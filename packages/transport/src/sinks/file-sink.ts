@@ -2,6 +2,7 @@ import { mkdir, open, rename, stat, unlink } from 'node:fs/promises'
 import { dirname, extname, join, resolve } from 'node:path'
 import { chunkLength, verifyChunk, InvalidArgumentError } from '@chiral/core'
 import { sanitizeFileName } from './file-name.js'
+import { checkFreeSpace } from './free-space.js'
 import { ChunkBits, recordFor } from './resume-record.js'
 import { readResumeRecord, writeResumeRecord } from './resume-record-file.js'
 import type { SinkOutput, TransferSink } from './sink.js'
@@ -26,12 +27,15 @@ export interface FileSink extends TransferSink {
 }
 
 /**
- * Node sink: writes verified chunks at their offsets into `<name>.part` and
+ * Node sink: writes verified chunks at their offsets into `<name>.part` (which
+ * grows as they arrive; it is never preallocated) and
  * keeps `<name>.part.json` (the resume record) beside it; renames the `.part`
  * to the final name only when every chunk verified, then deletes the record.
  * A failed or cancelled fetch leaves exactly those two files. A new fetch of
  * the same content into the same directory re-hashes the chunks the record
- * lists and fetches only the rest.
+ * lists and fetches only the rest. `open()` fails with
+ * `InsufficientSpaceError`, before creating any file, when the destination's
+ * file system has less room than the file still needs.
  */
 export function fileSink (init: FileSinkInit): FileSink {
   return new NodeFileSink(init)
@@ -64,16 +68,20 @@ class NodeFileSink implements FileSink {
     this.manifest = manifest
     this.directory = resolve(this.init.directory)
     this.name = sanitizeFileName(this.init.fileName ?? manifest.name)
-    await mkdir(this.directory, { recursive: true })
     this.partPath = this.inside(`${this.name}.part`)
     this.recordPath = `${this.partPath}.json`
+    const claimed = await readResumeRecord(this.recordPath, manifest)
+    // Before anything is created: what a resumed `.part` already occupies is not needed again.
+    const occupied = claimed == null ? 0 : await stat(this.partPath).then((s) => s.blocks * 512, () => 0)
+    await checkFreeSpace(this.directory, manifest.size - occupied)
+    await mkdir(this.directory, { recursive: true })
 
     const held: number[] = []
-    const claimed = await readResumeRecord(this.recordPath, manifest)
     if (claimed != null) {
       this.handle = await open(this.partPath, 'r+').catch(() => undefined)
       if (this.handle != null) {
-        if ((await this.handle.stat()).size !== manifest.size) await this.handle.truncate(manifest.size)
+        // The `.part` grows as chunks arrive; anything past the file's end is not ours.
+        if ((await this.handle.stat()).size > manifest.size) await this.handle.truncate(manifest.size)
         const buffer = new Uint8Array(manifest.chunkSize)
         for (let i = 0; i < manifest.chunks.length; i++) {
           if (!claimed.has(i)) continue
@@ -83,10 +91,9 @@ class NodeFileSink implements FileSink {
         }
       }
     }
-    if (this.handle == null) {
-      this.handle = await open(this.partPath, 'w+')
-      await this.handle.truncate(manifest.size)
-    }
+    // Not truncated to the full size up front: a `.part` left by a failed
+    // fetch then claims only the space its chunks were written to.
+    this.handle ??= await open(this.partPath, 'w+')
     this.bits = new ChunkBits(manifest.chunks.length)
     for (const i of held) this.bits.set(i)
     await writeResumeRecord(this.recordPath, recordFor(manifest, this.bits))
@@ -119,6 +126,10 @@ class NodeFileSink implements FileSink {
     this.closing = true
     this.stopSaving()
     await this.saving
+    // Every chunk is written, so the file is already this long; a shorter `.part` would be a bug upstream.
+    if (this.handle != null && this.manifest != null && (await this.handle.stat()).size !== this.manifest.size) {
+      await this.handle.truncate(this.manifest.size)
+    }
     await this.handle?.close()
     this.handle = undefined
     const partPath = this.partPath as string

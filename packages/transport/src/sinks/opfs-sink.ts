@@ -1,5 +1,6 @@
 import { chunkLength, isChiralError, verifyChunk } from '@chiral/core'
 import { StorageUnavailableError } from '../errors.js'
+import { checkBrowserQuota, opfsFileSize } from './browser-quota.js'
 import { dataFileName, OPFS_DOWNLOADS_DIR, opfsAvailable, recordFileName } from './opfs-store.js'
 import { OpfsWorkerFile } from './opfs-worker-file.js'
 import { ChunkBits, claimedChunks, parseResumeRecord, recordFor } from './resume-record.js'
@@ -36,8 +37,9 @@ const OPEN_RETRY_MS = 250
  * in that time and those in flight.
  *
  * `open()` fails with `StorageUnavailableError` where OPFS or its worker
- * cannot be used (see `fallbackSink`), writes with `StorageQuotaError` when
- * the site's storage is full. The finished file stays in OPFS until
+ * cannot be used (see `fallbackSink`), with `InsufficientSpaceError` (before
+ * creating anything) when `navigator.storage.estimate()` says the file does
+ * not fit, and writes with `StorageQuotaError` when the site's storage is full. The finished file stays in OPFS until
  * `removeStoredDownload(cid)` (or `pruneStoredDownloads()`) deletes it.
  */
 export function opfsSink (init: OpfsSinkInit = {}): TransferSink {
@@ -68,6 +70,8 @@ class OpfsSink implements TransferSink {
     if (!opfsAvailable()) throw new StorageUnavailableError('This browser offers no origin private file system (or no workers) here')
     this.manifest = manifest
     const cid = manifest.cid.toString()
+    // Before the worker creates the file: refuse a file the site's quota cannot hold.
+    await checkBrowserQuota(manifest.size, await opfsFileSize(this.dir, dataFileName(cid)))
     const { file, opened } = await this.openFile(cid, options)
     this.file = file
     try {
