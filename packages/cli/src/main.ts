@@ -63,11 +63,10 @@ async function main (argv: string[]): Promise<number> {
   return code
 }
 
+// The process ends by itself once the command's peer or node has stopped: nothing forces it.
 main(process.argv).then((code) => {
   process.exitCode = code
-  // After a peer or node stops nothing should keep the loop alive; make sure the process ends.
-  setTimeout(() => process.exit(code), 500).unref()
 }, (err: unknown) => {
   writeFailure(process.stderr, (err as Error).stack ?? String(err))
-  process.exit(EXIT.failed)
+  process.exitCode = EXIT.failed
 })
