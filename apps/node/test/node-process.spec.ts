@@ -104,7 +104,8 @@ describe('chiral-node process (built bundle)', () => {
     await fetcherDiscovery.start()
     await sharerDiscovery.announce(manifest.cid, { signal: AbortSignal.timeout(15_000) })
     let target
-    for await (const provider of fetcherDiscovery.findProviders(manifest.cid, { signal: AbortSignal.timeout(10_000) })) {
+    // announce() resolves once the server was sent the record; it stores it a moment later, so ask again meanwhile.
+    for await (const provider of fetcherDiscovery.findProviders(manifest.cid, { signal: AbortSignal.timeout(10_000), keepLooking: true, retryDelay: 200 })) {
       target = provider.multiaddrs.find((ma) => ma.toString().includes('/p2p-circuit'))
       break
     }
